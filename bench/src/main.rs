@@ -1,0 +1,624 @@
+//! `bench` — measures the release binaries and the pipeline and prints every figure.
+//!
+//! Needs PostgreSQL and the SQS emulator (`scripts/bench` brings both up and builds the release
+//! binaries). Figures are medians and percentiles over repeated runs; nothing here asserts a
+//! timing. `BENCHMARKS.md` records a run and explains the figures.
+
+use std::{
+    collections::HashSet,
+    path::{Path, PathBuf},
+    sync::{
+        atomic::{AtomicBool, AtomicI64, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+use local::{
+    harness::{event, FunctionEnv as Env, JOB, KEYWORD_CAMPAIGN, USER},
+    runtime_api::{spawn_function, Invocation, RuntimeApi},
+};
+use serde_json::{json, Value};
+use shared::{
+    config::CreatorApiConfig,
+    db::settings::SettingsCache,
+    pipeline::{api::CreatorApi, queue::SqsQueue, worker::Worker},
+};
+use testkit::{ApiRequest, TestDb, TestQueue};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn bin_dir() -> PathBuf {
+    std::env::var_os("GEMZ_BIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/release"))
+}
+
+fn percentile(samples: &mut [f64], p: f64) -> f64 {
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let idx = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[idx]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Peak resident memory of a process (kB), from /proc.
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Starts `function`, returns (cold start, first invocation, peak RSS kB).
+async fn one_cold_start(
+    env: &Env,
+    function: &str,
+    first_event: &Value,
+) -> anyhow::Result<(Duration, Duration, u64)> {
+    let api = RuntimeApi::start().await;
+    let started = Instant::now();
+    let mut child = spawn_function(&bin_dir(), function, &api, &env.vars())?;
+    let polled = tokio::time::timeout(Duration::from_secs(10), api.wait_first_poll()).await?;
+    let cold = polled - started;
+    let t = Instant::now();
+    let answer =
+        tokio::time::timeout(Duration::from_secs(30), api.invoke(first_event.clone())).await?;
+    let first = t.elapsed();
+    if let Invocation::Error(e) = answer {
+        anyhow::bail!("{function} failed: {e}");
+    }
+    let rss = child.id().and_then(peak_rss_kb).unwrap_or(0);
+    let _ = child.kill().await;
+    Ok((cold, first, rss))
+}
+
+const FUNCTIONS: &[(&str, &str)] = &[
+    ("create-campaign", "create-campaign"),
+    ("list-campaigns", "list-campaigns"),
+    ("get-campaign", "get-campaign"),
+    ("onboarding-step", "onboarding-step-1"),
+    ("onboarding-status", "onboarding-status"),
+    ("start-scraping", "start-scraping-tiktok"),
+    ("job-status", "job-status"),
+    ("cancel-job", "job-status"),
+    ("export-creators", "export-creators"),
+    ("process-scraping", "process-scraping"),
+    ("sweeper", "sweeper"),
+    ("migrate", "migrate"),
+];
+
+async fn cold_starts(env: &Env, runs: usize) -> anyhow::Result<()> {
+    println!("\n## Cold start, first invocation, size, peak RSS (release, {runs} runs each)\n");
+    println!(
+        "| function | binary MB | cold start p50 ms | first invocation p50 ms | peak RSS MB |"
+    );
+    println!("|---|---|---|---|---|");
+    for (function, event_name) in FUNCTIONS {
+        let mut first_event = event(event_name);
+        if *function == "cancel-job" {
+            // Cancelling is a state change; time reading the same job through the DELETE route.
+            first_event["routeKey"] = json!("DELETE /jobs/{jobId}");
+            first_event["requestContext"]["http"]["method"] = json!("DELETE");
+        }
+        let (mut colds, mut firsts, mut rss) = (Vec::new(), Vec::new(), 0u64);
+        for _ in 0..runs {
+            if *function == "process-scraping" || *function == "cancel-job" {
+                env.db.client().await.execute(
+                    "UPDATE scraping_jobs SET status = 'pending', processed_runs = 0, processed_results = 0, progress = 0,
+                        completed_at = NULL, cursor = '{}', lease_token = NULL, lease_expires_at = NULL WHERE id = $1",
+                    &[&uuid::Uuid::parse_str(JOB).unwrap()],
+                ).await?;
+                env.db
+                    .client()
+                    .await
+                    .execute(
+                        "DELETE FROM scraping_results WHERE job_id = $1",
+                        &[&uuid::Uuid::parse_str(JOB).unwrap()],
+                    )
+                    .await?;
+            }
+            let (c, f, r) = one_cold_start(env, function, &first_event).await?;
+            colds.push(ms(c));
+            firsts.push(ms(f));
+            rss = rss.max(r);
+        }
+        let size = std::fs::metadata(bin_dir().join(function))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        println!(
+            "| {function} | {:.2} | {:.2} | {:.2} | {:.1} |",
+            size as f64 / 1e6,
+            percentile(&mut colds, 0.5),
+            percentile(&mut firsts, 0.5),
+            rss as f64 / 1024.0
+        );
+    }
+    Ok(())
+}
+
+/// Distinct server backends opened by `application` while `running` holds.
+fn watch_backends(
+    admin_url: String,
+    database: String,
+    application: String,
+    running: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<(HashSet<i32>, i64)> {
+    tokio::spawn(async move {
+        let (client, conn) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let mut pids = HashSet::new();
+        let mut max_concurrent = 0i64;
+        while running.load(Ordering::SeqCst) {
+            let rows = client
+                .query(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
+                    &[&database, &application],
+                )
+                .await
+                .unwrap();
+            max_concurrent = max_concurrent.max(rows.len() as i64);
+            pids.extend(rows.iter().map(|r| r.get::<_, i32>(0)));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        (pids, max_concurrent)
+    })
+}
+
+async fn warm_job_status(env: &Env, invocations: usize) -> anyhow::Result<()> {
+    let job = env.db.seed_job(USER, "completed", 1000).await;
+    let mut ev = event("job-status");
+    let path = format!("/jobs/{job}");
+    ev["rawPath"] = json!(path);
+    ev["requestContext"]["http"]["path"] = json!(path);
+    ev["pathParameters"]["jobId"] = json!(job.to_string());
+
+    let api = RuntimeApi::start().await;
+    let mut child = spawn_function(&bin_dir(), "job-status", &api, &env.vars())?;
+    let running = Arc::new(AtomicBool::new(true));
+    let watcher = watch_backends(
+        testkit::admin_url(),
+        env.db.name.clone(),
+        "job-status".into(),
+        running.clone(),
+    );
+    let mut samples = Vec::with_capacity(invocations);
+    let mut bytes = 0;
+    for _ in 0..invocations {
+        let t = Instant::now();
+        let answer = api.invoke(ev.clone()).await;
+        samples.push(ms(t.elapsed()));
+        if let Invocation::Response(v) = answer {
+            bytes = v["body"].as_str().map(str::len).unwrap_or(0);
+        }
+    }
+    running.store(false, Ordering::SeqCst);
+    let (pids, _) = watcher.await?;
+    let rss = child.id().and_then(peak_rss_kb).unwrap_or(0);
+    let _ = child.kill().await;
+
+    // The handler alone, in this process: the same code without the Runtime API's two loopback
+    // HTTP exchanges.
+    let req = ApiRequest::new("GET", "/jobs/{jobId}")
+        .user(USER)
+        .path_param("jobId", &job.to_string())
+        .query("limit", "50");
+    let mut direct = Vec::with_capacity(invocations);
+    for _ in 0..invocations {
+        let r = req.build();
+        let t = Instant::now();
+        let _ = job_status::handler(&env.db.pool, r).await;
+        direct.push(ms(t.elapsed()));
+    }
+    println!("\n## Warm job-status: 1,000-creator job, page of 50, {invocations} invocations\n");
+    println!("| measured | p50 ms | p99 ms |");
+    println!("|---|---|---|");
+    println!(
+        "| through the Runtime API (release binary) | {:.3} | {:.3} |",
+        percentile(&mut samples, 0.5),
+        percentile(&mut samples, 0.99)
+    );
+    println!(
+        "| handler alone (in process) | {:.3} | {:.3} |",
+        percentile(&mut direct, 0.5),
+        percentile(&mut direct, 0.99)
+    );
+    println!(
+        "\nresponse body {bytes} bytes; peak RSS {:.1} MB",
+        rss as f64 / 1024.0
+    );
+    println!("\n## Connection reuse\n\n{invocations} warm invocations of one job-status container opened {} database connection(s)", pids.len());
+    Ok(())
+}
+
+async fn tiktok_step(env: &Env, runs: usize) -> anyhow::Result<()> {
+    let api = RuntimeApi::start().await;
+    let mut child = spawn_function(&bin_dir(), "process-scraping", &api, &env.vars())?;
+    let client = env.db.client().await;
+    let mut samples = Vec::new();
+    for _ in 0..runs {
+        let job: uuid::Uuid = client
+            .query_one(
+                &format!(
+                    "INSERT INTO scraping_jobs (user_id, campaign_id, platform, search_type, keywords, target_results, timeout_at)
+                     VALUES ('{USER}', '{KEYWORD_CAMPAIGN}', 'TikTok', 'keyword', '[\"airpods pro\"]', 1000, now() + interval '1 hour') RETURNING id"
+                ),
+                &[],
+            )
+            .await?
+            .get(0);
+        let mut ev = event("process-scraping");
+        ev["Records"].as_array_mut().unwrap().truncate(1);
+        ev["Records"][0]["body"] = json!(json!({"jobId": job, "step": 0}).to_string());
+        let t = Instant::now();
+        let answer = api.invoke(ev).await;
+        samples.push(ms(t.elapsed()));
+        anyhow::ensure!(
+            answer == Invocation::Response(json!({"batchItemFailures": []})),
+            "step failed: {answer:?}"
+        );
+    }
+    let rss = child.id().and_then(peak_rss_kb).unwrap_or(0);
+    let _ = child.kill().await;
+
+    // Parsing the 2 MB page alone.
+    let page = std::fs::read(
+        testkit::replay::fixtures_dir().join("tiktok-search-keyword/airpods-pro-page1.json"),
+    )?;
+    let body: Value = serde_json::from_slice(&page)?;
+    let raw = serde_json::to_vec(&body["response"]["body"])?;
+    let mut parse = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let parsed: shared::pipeline::parse::TikTokKeywordPage = serde_json::from_slice(&raw)?;
+        parse.push(ms(t.elapsed()));
+        std::hint::black_box(parsed);
+    }
+    println!("\n## One TikTok keyword step ({:.1} MB page; fetch, parse, enrich look-ups, persist, enqueue), {runs} runs\n", raw.len() as f64 / 1e6);
+    println!("| measured | p50 ms |");
+    println!("|---|---|");
+    println!(
+        "| whole step through the Runtime API (release binary) | {:.2} |",
+        percentile(&mut samples, 0.5)
+    );
+    println!(
+        "| parsing the page alone | {:.2} |",
+        percentile(&mut parse, 0.5)
+    );
+    println!(
+        "\npeak RSS of the worker after {runs} steps: {:.1} MB",
+        rss as f64 / 1024.0
+    );
+    step_breakdown(env, runs).await
+}
+
+/// The parts of one step, timed in process: fetch + parse, enrichment look-ups, the commit, the send.
+async fn step_breakdown(env: &Env, runs: usize) -> anyhow::Result<()> {
+    use shared::{
+        domain::search::{Platform, SearchTarget},
+        pipeline::{
+            queue::{JobQueue, StepMessage},
+            search::{enrich, fetch_page, Cursor, SearchSpec},
+        },
+    };
+    let api = CreatorApi::new(
+        &CreatorApiConfig {
+            base_url: env.replay.base_url().into(),
+            api_key: None,
+            timeout: Duration::from_secs(10),
+        },
+        "bench",
+    )?;
+    let spec = SearchSpec {
+        platform: Platform::TikTok,
+        target: SearchTarget::Keywords(vec!["airpods pro".into()]),
+        region: None,
+        batch_size: 10,
+    };
+    let queue = SqsQueue::new(env.queue.client.clone(), &env.queue.url);
+    let (mut fetch, mut enrich_t, mut commit, mut send) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let job = env.db.seed_job(USER, "processing", 0).await;
+        let t = Instant::now();
+        let mut page = fetch_page(&api, &spec, Cursor::default()).await?;
+        fetch.push(ms(t.elapsed()));
+        let t = Instant::now();
+        enrich(&api, &mut page.creators, 5).await;
+        enrich_t.push(ms(t.elapsed()));
+        let t = Instant::now();
+        let mut client = env.db.pool.get().await?;
+        let tx = client.transaction().await?;
+        shared::db::results::insert(&tx, job, 0, 0, &page.creators).await?;
+        tx.commit().await?;
+        commit.push(ms(t.elapsed()));
+        let t = Instant::now();
+        queue
+            .send(
+                &StepMessage {
+                    job_id: job,
+                    step: 1,
+                },
+                Duration::ZERO,
+            )
+            .await?;
+        send.push(ms(t.elapsed()));
+    }
+    println!("\n| part of the step (in process) | p50 ms |");
+    println!("|---|---|");
+    println!(
+        "| fetch the 2 MB page from the replay and parse it | {:.2} |",
+        percentile(&mut fetch, 0.5)
+    );
+    println!(
+        "| profile look-ups for authors without a bio (5 at a time) | {:.2} |",
+        percentile(&mut enrich_t, 0.5)
+    );
+    println!(
+        "| commit the creators (one statement) | {:.2} |",
+        percentile(&mut commit, 0.5)
+    );
+    println!(
+        "| send the next step to the SQS emulator | {:.2} |",
+        percentile(&mut send, 0.5)
+    );
+    Ok(())
+}
+
+async fn end_to_end(env: &Env, searches: usize, containers: usize) -> anyhow::Result<()> {
+    // A queue and campaign of their own, so earlier figures' leftovers are not counted.
+    let test_queue = TestQueue::new(5).await;
+    let campaign: uuid::Uuid = env.db.client().await
+        .query_one(&format!("INSERT INTO campaigns (user_id, name, search_type) VALUES ('{USER}', 'End to end', 'keyword') RETURNING id"), &[])
+        .await?.get(0);
+    env.db.client().await.batch_execute("UPDATE system_configurations SET value = '4' WHERE key = 'max_api_calls_tiktok_keyword'").await?;
+    let queue = SqsQueue::new(test_queue.client.clone(), &test_queue.url);
+    let pool_size = 2;
+    // One worker per emulated container, each with its own pool, as Lambda runs them.
+    let workers: Vec<Arc<Worker<SqsQueue>>> = (0..containers)
+        .map(|_| {
+            let mut config = TestDb::config(&env.db.url, pool_size);
+            config.url = format!("{}?application_name=bench-worker", env.db.url);
+            Arc::new(Worker {
+                pool: shared::db::pool(&config).unwrap(),
+                queue: queue.clone(),
+                api: CreatorApi::new(
+                    &CreatorApiConfig {
+                        base_url: env.replay.base_url().into(),
+                        api_key: None,
+                        timeout: Duration::from_secs(10),
+                    },
+                    "bench",
+                )
+                .unwrap(),
+                settings: SettingsCache::new(Duration::from_secs(30)),
+                max_receive_count: 5,
+                lease: Duration::from_secs(90),
+            })
+        })
+        .collect();
+    let start_state = start_scraping::State {
+        pool: env.db.pool.clone(),
+        queue: queue.clone(),
+        settings: SettingsCache::new(Duration::from_secs(30)),
+    };
+    let running = Arc::new(AtomicBool::new(true));
+    let watcher = watch_backends(
+        testkit::admin_url(),
+        env.db.name.clone(),
+        "bench-worker".into(),
+        running.clone(),
+    );
+    let steps = Arc::new(AtomicI64::new(0));
+
+    let t = Instant::now();
+    let starts = (0..searches).map(|_| {
+        let req = ApiRequest::new("POST", "/scraping/{platform}")
+            .user(USER)
+            .path_param("platform", "tiktok")
+            .json(
+                json!({"campaignId": campaign, "keywords": ["airpods pro"], "targetResults": 1000}),
+            );
+        start_scraping::handler(&start_state, req.build())
+    });
+    for res in futures::future::join_all(starts).await {
+        anyhow::ensure!(res.status() == 202, "start failed: {}", res.status());
+    }
+    let pollers: Vec<_> = workers
+        .iter()
+        .map(|worker| {
+            let (worker, queue, steps) = (worker.clone(), test_queue.client.clone(), steps.clone());
+            let url = test_queue.url.clone();
+            let pool = env.db.pool.clone();
+            tokio::spawn(async move {
+                loop {
+                    let out = queue
+                        .receive_message()
+                        .queue_url(&url)
+                        .max_number_of_messages(5)
+                        .wait_time_seconds(1)
+                        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+                        .send()
+                        .await
+                        .unwrap();
+                    let messages = out.messages.unwrap_or_default();
+                    if messages.is_empty() {
+                        let running: i64 = pool.get().await.unwrap()
+                            .query_one("SELECT count(*) FROM scraping_jobs WHERE status IN ('pending','processing') AND campaign_id = $1", &[&campaign])
+                            .await.unwrap().get(0);
+                        if running == 0 {
+                            return;
+                        }
+                        continue;
+                    }
+                    let event = testkit::sqs::to_event(&messages, &url);
+                    let response = process_scraping::handler(&*worker, event.clone()).await;
+                    steps.fetch_add((event.records.len() - response.batch_item_failures.len()) as i64, Ordering::SeqCst);
+                    let failed: Vec<String> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+                    for r in &event.records {
+                        if !failed.contains(r.message_id.as_ref().unwrap()) {
+                            queue.delete_message().queue_url(&url).receipt_handle(r.receipt_handle.clone().unwrap()).send().await.unwrap();
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    futures::future::join_all(pollers).await;
+    let elapsed = t.elapsed();
+    running.store(false, Ordering::SeqCst);
+    let (_, max_connections) = watcher.await?;
+    let completed: i64 = env.db.client().await
+        .query_one("SELECT count(*) FROM scraping_jobs WHERE status = 'completed' AND campaign_id = $1 AND processed_runs = 4", &[&campaign])
+        .await?.get(0);
+    let steps = steps.load(Ordering::SeqCst);
+    println!("\n## End to end: {searches} concurrent TikTok keyword searches of 4 pages, {containers} worker containers x {pool_size} connections\n");
+    println!("| figure | value |");
+    println!("|---|---|");
+    println!("| searches completed (4 pages each) | {completed} of {searches} |");
+    println!("| wall time | {:.2} s |", elapsed.as_secs_f64());
+    println!(
+        "| searches/s | {:.2} |",
+        completed as f64 / elapsed.as_secs_f64()
+    );
+    println!("| steps/s | {:.1} |", steps as f64 / elapsed.as_secs_f64());
+    println!(
+        "| most worker connections open at once | {max_connections} (bound {}) |",
+        containers * pool_size
+    );
+    Ok(())
+}
+
+/// `bench load URL TOKEN`: 30 s of `job-status` and then of `create-campaign` at concurrency 32
+/// against a running `local serve`, from this separate process.
+async fn load(base: &str, token: &str) -> anyhow::Result<()> {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
+    let auth = format!("Bearer {token}");
+    let campaign: Value = http
+        .post(format!("{base}/campaigns"))
+        .header("authorization", &auth)
+        .json(&json!({"name": "Load", "searchType": "keyword"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let started: Value = http
+        .post(format!("{base}/scraping/tiktok"))
+        .header("authorization", &auth)
+        .json(&json!({"campaignId": campaign["id"], "keywords": ["nike"], "targetResults": 50}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let job = started["jobId"].as_str().unwrap_or_default().to_owned();
+    for _ in 0..120 {
+        let status: Value = http
+            .get(format!("{base}/jobs/{job}?limit=1"))
+            .header("authorization", &auth)
+            .send()
+            .await?
+            .json()
+            .await?;
+        if status["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    println!("\n## Load on local serve from a separate process: concurrency 32, 30 s per route\n");
+    println!("| route | requests | errors | requests/s | p50 ms | p99 ms |");
+    println!("|---|---|---|---|---|---|");
+    for (name, method, path, body) in [
+        (
+            "GET /jobs/{jobId}?limit=50",
+            "GET",
+            format!("/jobs/{job}?limit=50"),
+            None,
+        ),
+        (
+            "POST /campaigns",
+            "POST",
+            "/campaigns".to_owned(),
+            Some(json!({"name": "Load test", "searchType": "keyword"})),
+        ),
+    ] {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let workers = (0..32).map(|_| {
+            let (http, auth, url, body, method) = (
+                http.clone(),
+                auth.clone(),
+                format!("{base}{path}"),
+                body.clone(),
+                method.to_owned(),
+            );
+            tokio::spawn(async move {
+                let (mut times, mut errors) = (Vec::new(), 0u64);
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    let mut req = http
+                        .request(method.parse().unwrap(), &url)
+                        .header("authorization", &auth);
+                    if let Some(b) = &body {
+                        req = req.json(b);
+                    }
+                    match req.send().await {
+                        Ok(res) if res.status().is_success() => {
+                            let _ = res.bytes().await;
+                            times.push(ms(t.elapsed()));
+                        }
+                        _ => errors += 1,
+                    }
+                }
+                (times, errors)
+            })
+        });
+        let started = Instant::now();
+        let (mut all, mut errors) = (Vec::new(), 0);
+        for w in futures::future::join_all(workers).await {
+            let (t, e) = w?;
+            all.extend(t);
+            errors += e;
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let n = all.len();
+        println!(
+            "| {name} | {n} | {errors} | {:.0} | {:.2} | {:.2} |",
+            n as f64 / elapsed,
+            percentile(&mut all, 0.5),
+            percentile(&mut all, 0.99)
+        );
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [mode, base, token] = args.as_slice() {
+        if mode == "load" {
+            return load(base, token).await;
+        }
+    }
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    println!("# Gemz benchmarks\n\nbinaries: {}", bin_dir().display());
+    let env = Env::new().await;
+    cold_starts(&env, runs).await?;
+    warm_job_status(&env, 2000).await?;
+    tiktok_step(&env, runs).await?;
+    end_to_end(&env, 50, 5).await?;
+    Ok(())
+}

@@ -1,0 +1,18 @@
+//! Lambda entry point for `migrate` (see the library for the two ways it is invoked).
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let config = shared::runtime::init().await?;
+    let pool = shared::db::pool(&config.database)?;
+    let http = reqwest::Client::new();
+    let (pool, http) = (&pool, &http);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        migrate::handler(pool, http, event.payload)
+            .await
+            .map_err(|e| lambda_runtime::Error::from(format!("{e:#}")))
+    }))
+    .await
+}

@@ -1,0 +1,255 @@
+//! A whole search stack for journeys: a fresh database, a queue with its dead-letter queue in the
+//! SQS emulator, the creator API replayed, and the real handlers; messages are moved from the
+//! queue to `process-scraping` as `SqsEvent` batches, as Lambda's event source mapping does.
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use lambda_http::Body;
+use serde_json::{json, Value};
+use shared::{
+    config::CreatorApiConfig,
+    db::settings::SettingsCache,
+    pipeline::{api::CreatorApi, worker::Worker},
+};
+use testkit::{body_json, ApiRequest, Chaos, ChaosQueue, Replay, TestDb, TestQueue};
+
+pub const MAX_RECEIVES: u32 = 3;
+pub const USER: &str = "user_a";
+
+pub struct Stack {
+    pub db: TestDb,
+    pub replay: Replay,
+    pub queue: TestQueue,
+    pub worker: Worker<ChaosQueue>,
+    pub start: start_scraping::State<ChaosQueue>,
+}
+
+impl Stack {
+    pub async fn new() -> Self {
+        Self::with(Replay::start().await, "test-key").await
+    }
+
+    pub async fn with(replay: Replay, api_key: &str) -> Self {
+        let db = TestDb::new().await;
+        // Steps follow each other at once; the 2 s production delay would only slow the tests.
+        db.client()
+            .await
+            .execute("UPDATE system_configurations SET value = '0' WHERE key = 'continuation_delay_seconds'", &[])
+            .await
+            .unwrap();
+        let queue = TestQueue::new(MAX_RECEIVES).await;
+        let api = CreatorApi::new(
+            &CreatorApiConfig {
+                base_url: replay.base_url().to_owned(),
+                api_key: Some(api_key.to_owned()),
+                timeout: Duration::from_secs(2),
+            },
+            api_key,
+        )
+        .unwrap();
+        let worker = Worker {
+            pool: db.pool.clone(),
+            queue: ChaosQueue::new(queue.queue(), Chaos::None),
+            api,
+            settings: SettingsCache::new(Duration::ZERO),
+            max_receive_count: MAX_RECEIVES,
+            lease: Duration::from_secs(20),
+        };
+        let start = start_scraping::State {
+            pool: db.pool.clone(),
+            queue: ChaosQueue::new(queue.queue(), Chaos::None),
+            settings: SettingsCache::new(Duration::ZERO),
+        };
+        Self {
+            db,
+            replay,
+            queue,
+            worker,
+            start,
+        }
+    }
+
+    pub async fn setting(&self, key: &str, value: &str) {
+        self.db
+            .client()
+            .await
+            .execute(
+                "UPDATE system_configurations SET value = $2 WHERE key = $1",
+                &[&key, &value],
+            )
+            .await
+            .unwrap();
+    }
+
+    pub async fn campaign(&self, search_type: &str) -> String {
+        let req = ApiRequest::new("POST", "/campaigns")
+            .user(USER)
+            .json(json!({"name": "Journey", "searchType": search_type}));
+        body_json(&create_campaign::handler(&self.db.pool, req.build()).await)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// `POST /scraping/{platform}` as `USER`.
+    pub async fn start_search(&self, platform: &str, body: Value) -> (u16, Value) {
+        let req = ApiRequest::new("POST", "/scraping/{platform}")
+            .user(USER)
+            .path_param("platform", platform)
+            .json(body);
+        let res = start_scraping::handler(&self.start, req.build()).await;
+        (res.status().as_u16(), body_json(&res))
+    }
+
+    /// Starts a search in a new campaign and returns the job id.
+    pub async fn search(&self, platform: &str, mut body: Value) -> String {
+        let search_type = if body.get("username").is_some() {
+            "similar"
+        } else {
+            "keyword"
+        };
+        body["campaignId"] = json!(self.campaign(search_type).await);
+        let (status, answer) = self.start_search(platform, body).await;
+        assert_eq!(status, 202, "{answer}");
+        answer["jobId"].as_str().unwrap().to_owned()
+    }
+
+    /// Delivers one batch, if a message is waiting; returns how many records it held.
+    pub async fn deliver_once(&self) -> usize {
+        let Some(event) = self.queue.receive(Duration::from_secs(1)).await else {
+            return 0;
+        };
+        let n = event.records.len();
+        let response = process_scraping::handler(&self.worker, event.clone()).await;
+        self.queue.settle(&event, &response).await;
+        n
+    }
+
+    /// Delivers batches until no job is running and the queue is empty (at most 60 s).
+    pub async fn run_until_idle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let delivered = self.deliver_once().await;
+            if delivered == 0
+                && self.running_jobs().await == 0
+                && self.queue.depth(&self.queue.url).await == 0
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "searches did not finish within 60 s"
+            );
+        }
+    }
+
+    pub async fn running_jobs(&self) -> i64 {
+        self.db
+            .client()
+            .await
+            .query_one(
+                "SELECT count(*) FROM scraping_jobs WHERE status IN ('pending', 'processing')",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    }
+
+    pub async fn status(&self, job: &str, offset: i64, limit: i64) -> Value {
+        let req = ApiRequest::new("GET", "/jobs/{jobId}")
+            .user(USER)
+            .path_param("jobId", job)
+            .query("offset", &offset.to_string())
+            .query("limit", &limit.to_string());
+        let res = job_status::handler(&self.db.pool, req.build()).await;
+        assert_eq!(res.status(), 200);
+        body_json(&res)
+    }
+
+    /// Every creator through the status pages, 50 at a time.
+    pub async fn all_creators(&self, job: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = self.status(job, offset, 50).await;
+            let creators = page["creators"].as_array().unwrap().clone();
+            out.extend(creators);
+            match page["pagination"]["nextOffset"].as_i64() {
+                Some(next) => offset = next,
+                None => return out,
+            }
+        }
+    }
+
+    pub async fn csv(&self, job: &str) -> String {
+        let req = ApiRequest::new("GET", "/jobs/{jobId}/creators.csv")
+            .user(USER)
+            .path_param("jobId", job);
+        let res = export_creators::handler(&self.db.pool, req.build()).await;
+        assert_eq!(res.status(), 200);
+        match res.body() {
+            Body::Binary(b) => String::from_utf8(b.clone()).unwrap(),
+            Body::Text(t) => t.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// Invariants every finished job keeps: counters equal the stored creators, positions are
+    /// 0..n without gaps, no creator twice.
+    pub async fn assert_consistent(&self, job: &str) {
+        let id = uuid::Uuid::parse_str(job).unwrap();
+        let row = self
+            .db
+            .client()
+            .await
+            .query_one(
+                "SELECT j.processed_results, count(r.id), count(DISTINCT r.creator_key),
+                        coalesce(max(r.position), -1), j.status
+                 FROM scraping_jobs j LEFT JOIN scraping_results r ON r.job_id = j.id
+                 WHERE j.id = $1 GROUP BY j.id",
+                &[&id],
+            )
+            .await
+            .unwrap();
+        let (counter, rows, distinct, max_pos): (i32, i64, i64, i32) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        assert_eq!(
+            i64::from(counter),
+            rows,
+            "processed_results equals the creators stored"
+        );
+        assert_eq!(rows, distinct, "no creator twice");
+        assert_eq!(i64::from(max_pos) + 1, rows, "positions are gap-free");
+        let status: String = row.get(4);
+        assert!(
+            ["completed", "error", "timeout", "cancelled"].contains(&status.as_str()),
+            "final: {status}"
+        );
+    }
+}
+
+/// The unique authors of recorded TikTok keyword pages, in order: the oracle for keyword journeys.
+pub fn tiktok_authors(prefix: &str, pages: std::ops::RangeInclusive<usize>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in pages {
+        let path = testkit::replay::fixtures_dir()
+            .join(format!("tiktok-search-keyword/{prefix}-page{n}.json"));
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        for item in v["response"]["body"]["search_item_list"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let handle = item["aweme_info"]["author"]["unique_id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            if !out.iter().any(|h| h.eq_ignore_ascii_case(&handle)) {
+                out.push(handle);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,14 @@
+//! Lambda entry point: pool, queue client and settings cache are built once per container.
+
+use shared::{db::settings::SettingsCache, pipeline::queue::SqsQueue};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let config = shared::runtime::init().await?;
+    let state = start_scraping::State {
+        pool: shared::db::pool(&config.database)?,
+        queue: SqsQueue::from_env(config.require_queue_url()?).await,
+        settings: SettingsCache::new(config.settings_cache_ttl),
+    };
+    shared::runtime::serve_http(state, start_scraping::handler).await
+}

@@ -1,0 +1,68 @@
+//! Housekeeping on a schedule: ends overdue searches as `timeout`, re-sends the step of searches
+//! that made no progress for longer than a step can take, and deletes finished searches (with
+//! their creators) past their retention.
+
+use serde::Serialize;
+use shared::{
+    db::{self, jobs, settings::SettingsCache},
+    pipeline::queue::{JobQueue, StepMessage},
+};
+use std::time::Duration;
+
+/// Built once per container.
+pub struct State<Q> {
+    pub pool: db::Pool,
+    pub queue: Q,
+    pub settings: SettingsCache,
+}
+
+/// What one sweep did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sweep {
+    pub timed_out: u64,
+    pub resent: u64,
+    pub deleted: u64,
+}
+
+/// Most stalled jobs re-sent per sweep, so one sweep stays well within its timeout.
+const RESEND_BATCH: i64 = 200;
+
+pub async fn sweep<Q: JobQueue>(state: &State<Q>) -> anyhow::Result<Sweep> {
+    let client = state.pool.get().await?;
+    let settings = state.settings.get(&client).await?;
+    let timed_out = jobs::time_out_overdue(&client).await?;
+    let stalled = jobs::take_stalled(
+        &client,
+        settings.stalled_after().as_secs_f64(),
+        RESEND_BATCH,
+    )
+    .await?;
+    let mut resent = 0;
+    for (job_id, step) in stalled {
+        let message = StepMessage { job_id, step };
+        match state.queue.send(&message, Duration::ZERO).await {
+            Ok(id) => {
+                jobs::record_enqueued(&client, job_id, step, &id).await?;
+                tracing::info!(%job_id, step, "re-sent the step of a stalled search");
+                resent += 1;
+            }
+            Err(e) => {
+                tracing::warn!(%job_id, error = %e, "could not re-send a stalled search; next sweep retries")
+            }
+        }
+    }
+    let deleted = jobs::delete_expired(
+        &client,
+        settings.completed_retention_days(),
+        settings.failed_retention_days(),
+    )
+    .await?;
+    let sweep = Sweep {
+        timed_out,
+        resent,
+        deleted,
+    };
+    tracing::info!(?sweep, "sweep done");
+    Ok(sweep)
+}

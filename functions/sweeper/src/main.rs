@@ -1,0 +1,25 @@
+//! Lambda entry point for the scheduled sweeper (any event, e.g. EventBridge's scheduled event).
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use shared::{db::settings::SettingsCache, pipeline::queue::SqsQueue};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let config = shared::runtime::init().await?;
+    let state = sweeper::State {
+        pool: shared::db::pool(&config.database)?,
+        queue: SqsQueue::from_env(config.require_queue_url()?).await,
+        settings: SettingsCache::new(config.settings_cache_ttl),
+    };
+    let state = &state;
+    lambda_runtime::run(service_fn(
+        move |_event: LambdaEvent<serde_json::Value>| async move {
+            let sweep = sweeper::sweep(state).await.map_err(|e| {
+                tracing::error!(error = ?e, "sweep failed");
+                lambda_runtime::Error::from(e.to_string())
+            })?;
+            Ok::<_, lambda_runtime::Error>(sweep)
+        },
+    ))
+    .await
+}

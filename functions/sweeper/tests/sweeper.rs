@@ -1,0 +1,119 @@
+use std::time::Duration;
+
+use shared::db::settings::SettingsCache;
+use testkit::{TestDb, TestQueue};
+
+async fn state(
+    db: &TestDb,
+    queue: &TestQueue,
+) -> sweeper::State<shared::pipeline::queue::SqsQueue> {
+    sweeper::State {
+        pool: db.pool.clone(),
+        queue: queue.queue(),
+        settings: SettingsCache::new(Duration::ZERO),
+    }
+}
+
+async fn exec(db: &TestDb, sql: &str, job: uuid::Uuid) {
+    db.client().await.execute(sql, &[&job]).await.unwrap();
+}
+
+async fn status_of(db: &TestDb, job: uuid::Uuid) -> Option<String> {
+    db.client()
+        .await
+        .query_opt("SELECT status FROM scraping_jobs WHERE id = $1", &[&job])
+        .await
+        .unwrap()
+        .map(|r| r.get(0))
+}
+
+#[tokio::test]
+async fn overdue_searches_end_as_timeout() {
+    let db = TestDb::new().await;
+    let queue = TestQueue::new(3).await;
+    let overdue = db.seed_job("user_a", "processing", 2).await;
+    let fine = db.seed_job("user_a", "processing", 2).await;
+    exec(
+        &db,
+        "UPDATE scraping_jobs SET timeout_at = now() - interval '1 minute' WHERE id = $1",
+        overdue,
+    )
+    .await;
+    let sweep = sweeper::sweep(&state(&db, &queue).await).await.unwrap();
+    assert_eq!(sweep.timed_out, 1);
+    assert_eq!(status_of(&db, overdue).await.as_deref(), Some("timeout"));
+    assert_eq!(status_of(&db, fine).await.as_deref(), Some("processing"));
+}
+
+#[tokio::test]
+async fn a_stalled_search_gets_its_step_sent_again_once_per_stall_period() {
+    let db = TestDb::new().await;
+    let queue = TestQueue::new(3).await;
+    let stalled = db.seed_job("user_a", "processing", 2).await;
+    let busy = db.seed_job("user_a", "processing", 2).await;
+    exec(
+        &db,
+        "UPDATE scraping_jobs SET updated_at = now() - interval '10 minutes' WHERE id = $1",
+        stalled,
+    )
+    .await;
+    exec(&db, "UPDATE scraping_jobs SET updated_at = now() - interval '10 minutes', lease_token = gen_random_uuid(), lease_expires_at = now() + interval '1 minute' WHERE id = $1", busy).await;
+    let state = state(&db, &queue).await;
+    assert_eq!(sweeper::sweep(&state).await.unwrap().resent, 1);
+    let event = queue
+        .receive(Duration::from_secs(1))
+        .await
+        .expect("a re-sent step");
+    let bodies: Vec<serde_json::Value> = event
+        .records
+        .iter()
+        .map(|r| serde_json::from_str(r.body.as_deref().unwrap()).unwrap())
+        .collect();
+    assert_eq!(bodies, [serde_json::json!({"jobId": stalled, "step": 1})]);
+    assert_eq!(
+        sweeper::sweep(&state).await.unwrap().resent,
+        0,
+        "not again until it stalls again"
+    );
+}
+
+#[tokio::test]
+async fn finished_searches_are_deleted_with_their_creators_after_their_retention() {
+    let db = TestDb::new().await;
+    let queue = TestQueue::new(3).await;
+    let old_done = db.seed_job("user_a", "completed", 3).await;
+    let recent_done = db.seed_job("user_a", "completed", 3).await;
+    let old_error = db.seed_job("user_a", "error", 3).await;
+    let recent_error = db.seed_job("user_a", "cancelled", 3).await;
+    exec(
+        &db,
+        "UPDATE scraping_jobs SET completed_at = now() - interval '31 days' WHERE id = $1",
+        old_done,
+    )
+    .await;
+    exec(
+        &db,
+        "UPDATE scraping_jobs SET completed_at = now() - interval '29 days' WHERE id = $1",
+        recent_done,
+    )
+    .await;
+    exec(
+        &db,
+        "UPDATE scraping_jobs SET completed_at = now() - interval '8 days' WHERE id = $1",
+        old_error,
+    )
+    .await;
+    exec(
+        &db,
+        "UPDATE scraping_jobs SET completed_at = now() - interval '6 days' WHERE id = $1",
+        recent_error,
+    )
+    .await;
+    let sweep = sweeper::sweep(&state(&db, &queue).await).await.unwrap();
+    assert_eq!(sweep.deleted, 2);
+    assert_eq!(status_of(&db, old_done).await, None);
+    assert_eq!(status_of(&db, old_error).await, None);
+    assert!(status_of(&db, recent_done).await.is_some());
+    assert!(status_of(&db, recent_error).await.is_some());
+    assert_eq!(db.count("scraping_results").await, 6);
+}

@@ -1,0 +1,62 @@
+//! Everything the functions need, built once, and the dispatch from a function name to the same
+//! handler code the Lambda binaries run.
+
+use std::{sync::Arc, time::Duration};
+
+use lambda_http::{Body, Request, Response};
+use shared::{
+    config::Config,
+    db::{settings::SettingsCache, Pool},
+    pipeline::{api::CreatorApi, queue::SqsQueue, worker::Worker},
+};
+
+pub struct App {
+    pub pool: Pool,
+    pub start: start_scraping::State<SqsQueue>,
+    pub worker: Worker<SqsQueue>,
+    pub sweeper: sweeper::State<SqsQueue>,
+}
+
+impl App {
+    pub fn new(config: &Config, pool: Pool, queue: SqsQueue, api: CreatorApi) -> Arc<Self> {
+        let cache = || SettingsCache::new(config.settings_cache_ttl);
+        Arc::new(Self {
+            start: start_scraping::State {
+                pool: pool.clone(),
+                queue: queue.clone(),
+                settings: cache(),
+            },
+            worker: Worker {
+                pool: pool.clone(),
+                queue: queue.clone(),
+                api,
+                settings: cache(),
+                max_receive_count: config.max_receive_count,
+                lease: Duration::from_secs(config.step_lease_secs),
+            },
+            sweeper: sweeper::State {
+                pool: pool.clone(),
+                queue,
+                settings: cache(),
+            },
+            pool,
+        })
+    }
+
+    /// Runs `function`'s handler with an API Gateway request.
+    pub async fn invoke_http(&self, function: &str, req: Request) -> Option<Response<Body>> {
+        let pool = &self.pool;
+        Some(match function {
+            "create-campaign" => create_campaign::handler(pool, req).await,
+            "list-campaigns" => list_campaigns::handler(pool, req).await,
+            "get-campaign" => get_campaign::handler(pool, req).await,
+            "onboarding-step" => onboarding_step::handler(pool, req).await,
+            "onboarding-status" => onboarding_status::handler(pool, req).await,
+            "start-scraping" => start_scraping::handler(&self.start, req).await,
+            "job-status" => job_status::handler(pool, req).await,
+            "cancel-job" => cancel_job::handler(pool, req).await,
+            "export-creators" => export_creators::handler(pool, req).await,
+            _ => return None,
+        })
+    }
+}

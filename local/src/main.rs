@@ -1,0 +1,150 @@
+//! `local` — the product on a developer machine.
+//!
+//! ```text
+//! local serve                        everything, in the foreground, until Ctrl-C
+//! local token USER_ID                a bearer token for USER_ID (valid 24 h)
+//! local migrate                      apply migrations to DATABASE_URL
+//! local invoke FUNCTION EVENT.json   run one HTTP function's handler with an event file
+//! ```
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use anyhow::{bail, Context};
+use lambda_http::Body;
+use local::{app::App, auth::Auth, services};
+use shared::{config::Config, pipeline::api::CreatorApi};
+
+fn state_dir() -> PathBuf {
+    std::env::var_os("GEMZ_STATE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.local"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["serve"] => serve().await,
+        ["token", user] => {
+            println!("{}", Auth::from_env_or_file(&state_dir())?.mint(user, 24)?);
+            Ok(())
+        }
+        ["migrate"] => {
+            let config = shared::runtime::init().await?;
+            let pool = shared::db::pool(&config.database)?;
+            let mut client = pool.get().await.context("Failed to connect to DATABASE_URL")?;
+            println!("migrations applied: {}", shared::db::migrate(&mut client).await?);
+            Ok(())
+        }
+        ["invoke", function, event] => {
+            let config = shared::runtime::init().await?;
+            let pool = shared::db::pool(&config.database)?;
+            let text = std::fs::read_to_string(event).with_context(|| format!("Failed to read {event}"))?;
+            let request = lambda_http::request::from_str(&text).context("Not an API Gateway HTTP API event")?;
+            let queue = shared::pipeline::queue::SqsQueue::from_env(config.jobs_queue_url.clone().unwrap_or_default()).await;
+            let api = CreatorApi::new(&config.creator_api, config.creator_api.api_key.as_deref().unwrap_or_default())?;
+            let app = App::new(&config, pool, queue, api);
+            let response = app.invoke_http(function, request).await.with_context(|| format!("unknown function {function}"))?;
+            print_response(response);
+            Ok(())
+        }
+        _ => bail!("usage: local serve | local token USER_ID | local migrate | local invoke FUNCTION EVENT.json"),
+    }
+}
+
+async fn serve() -> anyhow::Result<()> {
+    shared::telemetry::init();
+    let dir = state_dir();
+    std::fs::create_dir_all(&dir)?;
+    let postgres = services::Postgres::start(&dir).await?;
+    let sqs = services::Sqs::start(&dir).await?;
+
+    // The creator API: a given server, the real API, or the recorded responses replayed.
+    let (base_url, key, _replay) = match (
+        std::env::var("SCRAPECREATORS_BASE_URL"),
+        std::env::var("SCRAPECREATORS_API_KEY"),
+    ) {
+        (Ok(url), key) => {
+            eprintln!("creator API: {url}");
+            (url, key.unwrap_or_else(|_| "local".into()), None)
+        }
+        (Err(_), Ok(key)) => {
+            eprintln!("creator API: https://api.scrapecreators.com (real, paid calls)");
+            ("https://api.scrapecreators.com".to_owned(), key, None)
+        }
+        (Err(_), Err(_)) => {
+            let replay = testkit::Replay::start().await;
+            eprintln!(
+                "creator API: replay of the recorded responses on {}",
+                replay.base_url()
+            );
+            (
+                replay.base_url().to_owned(),
+                "local".to_owned(),
+                Some(replay),
+            )
+        }
+    };
+    let mut config = Config::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(postgres.url.clone()),
+        "SCRAPECREATORS_BASE_URL" => Some(base_url.clone()),
+        "SCRAPECREATORS_API_KEY" => Some(key.clone()),
+        other => std::env::var(other).ok(),
+    })?;
+    config.max_receive_count = services::MAX_RECEIVE_COUNT;
+    let pool = shared::db::pool(&config.database)?;
+    {
+        let mut client = pool
+            .get()
+            .await
+            .context("Failed to connect to PostgreSQL")?;
+        let applied = shared::db::migrate(&mut client).await?;
+        eprintln!("migrations: {applied} applied");
+    }
+    let api = CreatorApi::new(&config.creator_api, &key)?;
+    let app = App::new(&config, pool, sqs.queue.clone(), api);
+    let auth = Auth::from_env_or_file(&dir)?;
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let poller = tokio::spawn(local::poller::run_poller(app.clone(), stop_rx.clone()));
+    let sweeper = tokio::spawn(local::poller::run_sweeper(
+        app.clone(),
+        Duration::from_secs(60),
+        stop_rx.clone(),
+    ));
+
+    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
+    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}"))
+        .await
+        .with_context(|| format!("Failed to listen on 127.0.0.1:{port} (set PORT)"))?;
+    eprintln!(
+        "HTTP API: http://127.0.0.1:{port}   token: cargo run -q -p local -- token YOUR_USER_ID"
+    );
+    eprintln!("Ctrl-C stops everything this started.");
+    let router = local::gateway::router(Arc::clone(&app), auth);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+            eprintln!("stopping...");
+        })
+        .await?;
+    let _ = stop_tx.send(true);
+    let _ = tokio::join!(poller, sweeper);
+    app.pool.close();
+    drop(sqs);
+    drop(postgres);
+    Ok(())
+}
+
+fn print_response(response: lambda_http::Response<Body>) {
+    println!("{}", response.status());
+    let body = match response.body() {
+        Body::Text(t) => t.clone(),
+        Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+        _ => String::new(),
+    };
+    match serde_json::from_str::<serde_json::Value>(&body) {
+        Ok(json) => println!("{}", serde_json::to_string_pretty(&json).unwrap_or(body)),
+        Err(_) => println!("{body}"),
+    }
+}

@@ -1,0 +1,15 @@
+//! The HTTP API's routes: the same list as `template.yaml` and `openapi.yaml` (a test keeps the
+//! three in step).
+
+/// `(method, path, function)` for every route.
+pub const ROUTES: &[(&str, &str, &str)] = &[
+    ("POST", "/campaigns", "create-campaign"),
+    ("GET", "/campaigns", "list-campaigns"),
+    ("GET", "/campaigns/{campaignId}", "get-campaign"),
+    ("PATCH", "/onboarding/{step}", "onboarding-step"),
+    ("GET", "/onboarding/status", "onboarding-status"),
+    ("POST", "/scraping/{platform}", "start-scraping"),
+    ("GET", "/jobs/{jobId}", "job-status"),
+    ("DELETE", "/jobs/{jobId}", "cancel-job"),
+    ("GET", "/jobs/{jobId}/creators.csv", "export-creators"),
+];

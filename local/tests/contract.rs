@@ -1,0 +1,673 @@
+//! `template.yaml`, `openapi.yaml` and the local gateway describe the same routes, and every
+//! route answers as `openapi.yaml` says: status codes documented, bodies valid against the schemas.
+
+use std::{collections::BTreeSet, path::Path, sync::Arc, time::Duration};
+
+use local::{app::App, auth::Auth, routes::ROUTES};
+use serde_json::{json, Value};
+use shared::{config::Config, pipeline::api::CreatorApi};
+use testkit::{Replay, TestDb, TestQueue};
+
+fn yaml(name: &str) -> Value {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(name))
+        .unwrap();
+    let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    to_json(value)
+}
+
+/// YAML to JSON; CloudFormation's `!Ref`-style tags keep their value.
+fn to_json(v: serde_yaml_ng::Value) -> Value {
+    use serde_yaml_ng::Value as Y;
+    match v {
+        Y::Null => Value::Null,
+        Y::Bool(b) => json!(b),
+        Y::Number(n) => serde_json::to_value(n).unwrap(),
+        Y::String(s) => json!(s),
+        Y::Sequence(s) => Value::Array(s.into_iter().map(to_json).collect()),
+        Y::Mapping(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| format!("{k:?}")),
+                        to_json(v),
+                    )
+                })
+                .collect(),
+        ),
+        Y::Tagged(t) => to_json(t.value),
+    }
+}
+
+fn routes() -> BTreeSet<(String, String, String)> {
+    ROUTES
+        .iter()
+        .map(|(m, p, f)| (m.to_string(), p.to_string(), f.to_string()))
+        .collect()
+}
+
+#[test]
+fn the_template_deploys_exactly_the_routes_the_local_gateway_serves() {
+    let template = yaml("template.yaml");
+    let mut found = BTreeSet::new();
+    let mut binaries = BTreeSet::new();
+    for resource in template["Resources"].as_object().unwrap().values() {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        assert_eq!(resource["Metadata"]["BuildMethod"], "rust-cargolambda");
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        binaries.insert(binary.clone());
+        for event in resource["Properties"]["Events"]
+            .as_object()
+            .into_iter()
+            .flat_map(|e| e.values())
+        {
+            if event["Type"] == "HttpApi" {
+                let p = &event["Properties"];
+                found.insert((
+                    p["Method"].as_str().unwrap().to_owned(),
+                    p["Path"].as_str().unwrap().to_owned(),
+                    binary.clone(),
+                ));
+            }
+        }
+    }
+    assert_eq!(found, routes());
+    let crates: BTreeSet<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+    assert_eq!(
+        binaries, crates,
+        "every function crate is deployed, and nothing else"
+    );
+}
+
+#[test]
+fn the_api_description_has_exactly_the_served_routes() {
+    let spec = yaml("openapi.yaml");
+    let mut found = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            found.insert((
+                method.to_uppercase(),
+                path.clone(),
+                op["operationId"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    let described: BTreeSet<(String, String)> = found
+        .iter()
+        .map(|(m, p, _)| (m.clone(), p.clone()))
+        .collect();
+    let served: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(described, served);
+}
+
+/// A small JSON Schema check (the subset `openapi.yaml` uses): `$ref`, `allOf`, `oneOf`, `type`
+/// (one or several), `enum`, `required`, `properties`, `items`; objects may hold no property the
+/// schema does not declare.
+fn check(spec: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
+    let schema = resolve(spec, schema);
+    if let Some(all) = schema["allOf"].as_array() {
+        for s in all {
+            check_shallow(spec, s, value, at, errors);
+        }
+        check_undeclared(spec, schema, value, at, errors);
+        return;
+    }
+    check_shallow(spec, schema, value, at, errors);
+    check_undeclared(spec, schema, value, at, errors);
+}
+
+fn check_shallow(spec: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
+    let schema = resolve(spec, schema);
+    if let Some(options) = schema["oneOf"].as_array() {
+        let ok = options.iter().any(|o| {
+            let mut e = Vec::new();
+            check(spec, o, value, at, &mut e);
+            e.is_empty()
+        });
+        if !ok {
+            errors.push(format!("{at}: matches no oneOf option: {value}"));
+        }
+        return;
+    }
+    if let Some(all) = schema["allOf"].as_array() {
+        for s in all {
+            check_shallow(spec, s, value, at, errors);
+        }
+        return;
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    if !types.is_empty() && !types.iter().any(|t| type_matches(t, value)) {
+        errors.push(format!("{at}: expected {types:?}, got {value}"));
+        return;
+    }
+    if let Some(options) = schema["enum"].as_array() {
+        if !options.contains(value) {
+            errors.push(format!("{at}: {value} not in {options:?}"));
+        }
+    }
+    if let Value::Object(map) = value {
+        for r in schema["required"].as_array().into_iter().flatten() {
+            if !map.contains_key(r.as_str().unwrap()) {
+                errors.push(format!("{at}: missing {r}"));
+            }
+        }
+        for (k, s) in schema["properties"].as_object().into_iter().flatten() {
+            if let Some(v) = map.get(k) {
+                check(spec, s, v, &format!("{at}.{k}"), errors);
+            }
+        }
+    }
+    if let (Value::Array(items), Some(s)) = (value, schema.get("items")) {
+        for (i, v) in items.iter().enumerate() {
+            check(spec, s, v, &format!("{at}[{i}]"), errors);
+        }
+    }
+}
+
+fn declared(spec: &Value, schema: &Value, out: &mut BTreeSet<String>) -> bool {
+    let schema = resolve(spec, schema);
+    let mut any = false;
+    if let Some(props) = schema["properties"].as_object() {
+        out.extend(props.keys().cloned());
+        any = true;
+    }
+    for s in schema["allOf"].as_array().into_iter().flatten() {
+        any |= declared(spec, s, out);
+    }
+    any
+}
+
+fn check_undeclared(
+    spec: &Value,
+    schema: &Value,
+    value: &Value,
+    at: &str,
+    errors: &mut Vec<String>,
+) {
+    let Value::Object(map) = value else { return };
+    let mut names = BTreeSet::new();
+    if declared(spec, schema, &mut names) {
+        for k in map.keys() {
+            if !names.contains(k) {
+                errors.push(format!("{at}: undocumented property {k}"));
+            }
+        }
+    }
+}
+
+fn type_matches(t: &str, v: &Value) -> bool {
+    match t {
+        "null" => v.is_null(),
+        "string" => v.is_string(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        "array" => v.is_array(),
+        "object" => v.is_object(),
+        _ => false,
+    }
+}
+
+fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => resolve(
+            spec,
+            spec.pointer(r.trim_start_matches('#'))
+                .unwrap_or_else(|| panic!("no {r}")),
+        ),
+        None => schema,
+    }
+}
+
+struct Api {
+    base: String,
+    http: reqwest::Client,
+    spec: Value,
+    token_a: String,
+    token_b: String,
+    _env: (TestDb, TestQueue, Replay),
+}
+
+impl Api {
+    async fn start() -> Self {
+        let db = TestDb::new().await;
+        let queue = TestQueue::new(5).await;
+        let replay = Replay::start().await;
+        let config = Config::from_lookup(|k| match k {
+            "DATABASE_URL" => Some(db.url.clone()),
+            _ => None,
+        })
+        .unwrap();
+        let api = CreatorApi::new(&config.creator_api, "k").unwrap();
+        let app = App::new(&config, db.pool.clone(), queue.queue(), api);
+        let auth = Auth::new(b"contract-test");
+        let (token_a, token_b) = (
+            auth.mint("user_a", 1).unwrap(),
+            auth.mint("user_b", 1).unwrap(),
+        );
+        let router = local::gateway::router(Arc::clone(&app), auth);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self {
+            base,
+            http: reqwest::Client::new(),
+            spec: yaml("openapi.yaml"),
+            token_a,
+            token_b,
+            _env: (db, queue, replay),
+        }
+    }
+
+    /// Sends the request and checks the answer against the description of `(method, route)`.
+    async fn call(
+        &self,
+        method: &str,
+        route: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        expect: u16,
+    ) -> Value {
+        let mut req = self
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", self.base))
+            .timeout(Duration::from_secs(10));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let content_type = res
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, expect, "{method} {path}: {text}");
+        let op = &self.spec["paths"][route][method.to_lowercase()];
+        let documented = resolve(&self.spec, &op["responses"][status.to_string()]);
+        assert!(
+            !documented.is_null(),
+            "{method} {route} answered {status}, which is not documented"
+        );
+        let media = content_type.split(';').next().unwrap().trim().to_owned();
+        let schema = &documented["content"][&media]["schema"];
+        assert!(
+            !schema.is_null(),
+            "{method} {route} {status}: undocumented content type {media}"
+        );
+        if media != "application/json" {
+            return Value::String(text);
+        }
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let mut errors = Vec::new();
+        check(&self.spec, schema, &value, "body", &mut errors);
+        assert!(
+            errors.is_empty(),
+            "{method} {path} {status} does not match openapi.yaml:\n{}\n{value}",
+            errors.join("\n")
+        );
+        value
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_as_described() {
+    let api = Api::start().await;
+    let (a, b) = (Some(api.token_a.as_str()), Some(api.token_b.as_str()));
+    let uuid = uuid::Uuid::new_v4().to_string();
+
+    api.call(
+        "PATCH",
+        "/onboarding/{step}",
+        "/onboarding/step-2",
+        a,
+        Some(json!({"brandDescription": "x".repeat(60)})),
+        409,
+    )
+    .await;
+    api.call(
+        "GET",
+        "/onboarding/status",
+        "/onboarding/status",
+        a,
+        None,
+        404,
+    )
+    .await;
+    api.call(
+        "PATCH",
+        "/onboarding/{step}",
+        "/onboarding/step-1",
+        a,
+        Some(json!({"fullName": "Ada", "businessName": "Engines"})),
+        200,
+    )
+    .await;
+    api.call(
+        "PATCH",
+        "/onboarding/{step}",
+        "/onboarding/step-2",
+        a,
+        Some(json!({"brandDescription": "short"})),
+        400,
+    )
+    .await;
+    api.call(
+        "PATCH",
+        "/onboarding/{step}",
+        "/onboarding/step-2",
+        a,
+        Some(json!({"brandDescription": "x".repeat(60)})),
+        200,
+    )
+    .await;
+    api.call(
+        "PATCH",
+        "/onboarding/{step}",
+        "/onboarding/complete",
+        a,
+        Some(json!({})),
+        200,
+    )
+    .await;
+    api.call(
+        "PATCH",
+        "/onboarding/{step}",
+        "/onboarding/step-9",
+        a,
+        Some(json!({})),
+        404,
+    )
+    .await;
+    api.call(
+        "GET",
+        "/onboarding/status",
+        "/onboarding/status",
+        a,
+        None,
+        200,
+    )
+    .await;
+
+    let campaign = api
+        .call(
+            "POST",
+            "/campaigns",
+            "/campaigns",
+            a,
+            Some(json!({"name": "Contract", "searchType": "keyword"})),
+            201,
+        )
+        .await;
+    let id = campaign["id"].as_str().unwrap();
+    api.call(
+        "POST",
+        "/campaigns",
+        "/campaigns",
+        a,
+        Some(json!({"name": ""})),
+        400,
+    )
+    .await;
+    api.call(
+        "POST",
+        "/campaigns",
+        "/campaigns",
+        None,
+        Some(json!({"name": "x", "searchType": "keyword"})),
+        401,
+    )
+    .await;
+    api.call(
+        "POST",
+        "/campaigns",
+        "/campaigns",
+        Some("not.a.token"),
+        Some(json!({"name": "x", "searchType": "keyword"})),
+        401,
+    )
+    .await;
+    api.call("GET", "/campaigns", "/campaigns?limit=500", a, None, 400)
+        .await;
+    api.call(
+        "GET",
+        "/campaigns/{campaignId}",
+        &format!("/campaigns/{id}"),
+        b,
+        None,
+        404,
+    )
+    .await;
+    api.call(
+        "GET",
+        "/campaigns/{campaignId}",
+        "/campaigns/not-a-uuid",
+        a,
+        None,
+        400,
+    )
+    .await;
+
+    let started = api
+        .call(
+            "POST",
+            "/scraping/{platform}",
+            "/scraping/tiktok",
+            a,
+            Some(json!({"campaignId": id, "keywords": ["nike"], "targetResults": 10})),
+            202,
+        )
+        .await;
+    let job = started["jobId"].as_str().unwrap();
+    api.call(
+        "POST",
+        "/scraping/{platform}",
+        "/scraping/tiktok",
+        a,
+        Some(json!({"campaignId": id, "username": "nike"})),
+        409,
+    )
+    .await;
+    api.call(
+        "POST",
+        "/scraping/{platform}",
+        "/scraping/tiktok",
+        b,
+        Some(json!({"campaignId": id, "keywords": ["nike"]})),
+        404,
+    )
+    .await;
+    api.call(
+        "POST",
+        "/scraping/{platform}",
+        "/scraping/myspace",
+        a,
+        Some(json!({"campaignId": id, "keywords": ["nike"]})),
+        400,
+    )
+    .await;
+
+    let list = api
+        .call("GET", "/campaigns", "/campaigns", a, None, 200)
+        .await;
+    assert_eq!(list["campaigns"][0]["latestJob"]["id"], job);
+    api.call(
+        "GET",
+        "/campaigns/{campaignId}",
+        &format!("/campaigns/{id}"),
+        a,
+        None,
+        200,
+    )
+    .await;
+
+    api.call(
+        "GET",
+        "/jobs/{jobId}",
+        &format!("/jobs/{job}"),
+        a,
+        None,
+        200,
+    )
+    .await;
+    api.call(
+        "GET",
+        "/jobs/{jobId}",
+        &format!("/jobs/{job}?limit=0"),
+        a,
+        None,
+        400,
+    )
+    .await;
+    api.call(
+        "GET",
+        "/jobs/{jobId}",
+        &format!("/jobs/{job}"),
+        b,
+        None,
+        404,
+    )
+    .await;
+    api.call(
+        "GET",
+        "/jobs/{jobId}",
+        &format!("/jobs/{uuid}"),
+        a,
+        None,
+        404,
+    )
+    .await;
+    let csv = api
+        .call(
+            "GET",
+            "/jobs/{jobId}/creators.csv",
+            &format!("/jobs/{job}/creators.csv"),
+            a,
+            None,
+            200,
+        )
+        .await;
+    assert!(csv.as_str().unwrap().starts_with("name,handle"));
+    api.call(
+        "GET",
+        "/jobs/{jobId}/creators.csv",
+        &format!("/jobs/{job}/creators.csv"),
+        b,
+        None,
+        404,
+    )
+    .await;
+    api.call(
+        "DELETE",
+        "/jobs/{jobId}",
+        &format!("/jobs/{job}"),
+        b,
+        None,
+        404,
+    )
+    .await;
+    api.call(
+        "DELETE",
+        "/jobs/{jobId}",
+        &format!("/jobs/{job}"),
+        a,
+        None,
+        200,
+    )
+    .await;
+    api.call(
+        "DELETE",
+        "/jobs/{jobId}",
+        &format!("/jobs/{job}"),
+        a,
+        None,
+        409,
+    )
+    .await;
+}
+
+#[test]
+fn the_schema_check_rejects_what_the_description_does_not_allow() {
+    let spec = yaml("openapi.yaml");
+    let schema = json!({"$ref": "#/components/schemas/Campaign"});
+    let good = json!({"id": "x", "name": "n", "description": null, "searchType": "keyword", "status": "draft",
+                      "createdAt": "t", "updatedAt": "t"});
+    let mut errors = Vec::new();
+    check(&spec, &schema, &good, "body", &mut errors);
+    assert!(errors.is_empty(), "{errors:?}");
+    for bad in [
+        json!({"extra": 1}),
+        json!({"status": "paused"}),
+        json!({"description": 5}),
+    ] {
+        let mut value = good.clone();
+        value
+            .as_object_mut()
+            .unwrap()
+            .extend(bad.as_object().unwrap().clone());
+        let mut errors = Vec::new();
+        check(&spec, &schema, &value, "body", &mut errors);
+        assert!(!errors.is_empty(), "{bad} should be rejected");
+    }
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove("name");
+    let mut errors = Vec::new();
+    check(&spec, &schema, &missing, "body", &mut errors);
+    assert_eq!(errors, ["body: missing \"name\""]);
+}
+
+#[tokio::test]
+async fn a_search_with_creators_matches_the_described_job_page() {
+    let db = TestDb::new().await;
+    let job = db.seed_job("user_a", "completed", 3).await;
+    let api_spec = yaml("openapi.yaml");
+    let req = testkit::ApiRequest::new("GET", "/jobs/{jobId}")
+        .user("user_a")
+        .path_param("jobId", &job.to_string());
+    let res = job_status_body(&db, req).await;
+    let mut errors = Vec::new();
+    check(
+        &api_spec,
+        &json!({"$ref": "#/components/schemas/JobPage"}),
+        &res,
+        "body",
+        &mut errors,
+    );
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    assert_eq!(res["creators"].as_array().unwrap().len(), 3);
+}
+
+async fn job_status_body(db: &TestDb, req: testkit::ApiRequest) -> Value {
+    let config = Config::from_lookup(|k| (k == "DATABASE_URL").then(|| db.url.clone())).unwrap();
+    let queue = shared::pipeline::queue::SqsQueue::new(testkit::sqs::client().await, "unused");
+    let app = App::new(
+        &config,
+        db.pool.clone(),
+        queue,
+        CreatorApi::new(&config.creator_api, "k").unwrap(),
+    );
+    let res = app.invoke_http("job-status", req.build()).await.unwrap();
+    testkit::body_json(&res)
+}

@@ -1,0 +1,106 @@
+# Helpers sourced by the project's scripts: bring up what the system needs on a bare machine,
+# and stop what they started when the calling script exits.
+#
+#   ensure_postgres  -> exports DATABASE_URL (admin database of a reachable server)
+#   ensure_sqs       -> exports AWS_ENDPOINT_URL_SQS and dummy credentials for moto's server
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE_DIR="${GEMZ_STATE_DIR:-$ROOT/.local}"
+mkdir -p "$STATE_DIR"
+_CLEANUPS=()
+
+_cleanup() {
+    local i
+    for ((i = ${#_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${_CLEANUPS[$i]}" || true; done
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+
+_pg_accepts() { # url
+    if command -v psql >/dev/null 2>&1; then
+        PGCONNECT_TIMEOUT=3 psql "$1" -qtAc 'SELECT 1' >/dev/null 2>&1
+    else
+        return 1
+    fi
+}
+
+_pg_bin() {
+    local bin
+    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+    if [[ -z "$bin" || ! -x "$bin/initdb" ]]; then
+        log "installing PostgreSQL server binaries (Debian packages)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq postgresql >/dev/null
+        bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    fi
+    echo "$bin"
+}
+
+# Uses DATABASE_URL when set, else a server on 127.0.0.1:5432, else starts a private throwaway
+# cluster (stopped on exit). GEMZ_PRIVATE_PG=1 skips the shared server.
+ensure_postgres() {
+    if [[ -n "${DATABASE_URL:-}" ]]; then
+        log "PostgreSQL: using DATABASE_URL"
+        return
+    fi
+    local local_url="postgres://postgres@127.0.0.1:5432/postgres"
+    if [[ -z "${GEMZ_PRIVATE_PG:-}" ]] && _pg_accepts "$local_url"; then
+        log "PostgreSQL: using the server on 127.0.0.1:5432"
+        export DATABASE_URL="$local_url"
+        return
+    fi
+    local bin dir port=54329
+    bin=$(_pg_bin)
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/gemz-pg.XXXXXX")
+    local runas=()
+    if [[ $(id -u) -eq 0 ]]; then
+        chown -R postgres:postgres "$dir" 2>/dev/null || true
+        runas=(runuser -u postgres --)
+    fi
+    log "PostgreSQL: starting a private cluster on 127.0.0.1:$port ($dir)"
+    "${runas[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A trust >/dev/null
+    "${runas[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null
+    _CLEANUPS+=("${runas[*]} $bin/pg_ctl -D $dir/data -m fast stop >/dev/null; rm -rf $dir")
+    export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+    export GEMZ_PG_CTL="${runas[*]} $bin/pg_ctl -D $dir/data -l $dir/server.log"
+}
+
+_free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Uses AWS_ENDPOINT_URL_SQS when set, else starts moto's server on a free port (stopped on exit).
+ensure_sqs() {
+    export AWS_REGION="${AWS_REGION:-us-east-1}"
+    if [[ -n "${AWS_ENDPOINT_URL_SQS:-}" ]]; then
+        log "SQS: using $AWS_ENDPOINT_URL_SQS"
+        return
+    fi
+    export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
+    if ! python3 -c 'import moto.server, flask_cors' >/dev/null 2>&1; then
+        log "installing moto[server] (PyPI)"
+        python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5,<6'
+    fi
+    local port
+    port=$(_free_port)
+    log "SQS: starting moto's server on 127.0.0.1:$port"
+    python3 -m moto.server -H 127.0.0.1 -p "$port" >"$STATE_DIR/moto.log" 2>&1 &
+    local pid=$!
+    _CLEANUPS+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null")
+    for _ in $(seq 1 100); do
+        if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" >/dev/null 2>&1; then
+            export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$port"
+            return
+        fi
+        sleep 0.1
+    done
+    cat "$STATE_DIR/moto.log" >&2
+    echo "moto's server did not start" >&2
+    return 1
+}

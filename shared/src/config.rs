@@ -1,0 +1,224 @@
+//! Settings, read once per container from the environment.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `DATABASE_URL` | required unless the next is set | PostgreSQL URL; `sslmode=require` (or `verify-full`) turns on TLS with the system's roots |
+//! | `DATABASE_URL_SECRET_ARN` | none | Secrets Manager secret holding the URL, read at cold start through the Parameters and Secrets extension |
+//! | `DATABASE_CA_CERT_PATH` | none | extra PEM root certificates for the database (RDS, Supabase) |
+//! | `DB_POOL_SIZE` | `2` | connections per warm container (see [`crate::db::pool`] for why it is small) |
+//! | `DB_CONNECT_TIMEOUT_MS` | `3000` | time to open one connection |
+//! | `DB_STATEMENT_TIMEOUT_MS` | `5000` | server-side limit for any one statement |
+//! | `DB_ACQUIRE_TIMEOUT_MS` | `2000` | time a request waits for a pooled connection before answering 503 |
+//! | `JOBS_QUEUE_URL` | none | SQS queue of search steps; required by the functions that enqueue or consume |
+//! | `MAX_RECEIVE_COUNT` | `5` | the queue's redrive `maxReceiveCount`: the last delivery ends a failing job as `error` |
+//! | `SCRAPECREATORS_BASE_URL` | `https://api.scrapecreators.com` | creator API |
+//! | `SCRAPECREATORS_API_KEY` | none | creator API key; required by `process-scraping` |
+//! | `SCRAPECREATORS_API_KEY_SECRET_ARN` | none | Secrets Manager secret holding the key, read like the database URL |
+//! | `SCRAPECREATORS_TIMEOUT_MS` | `20000` | per-request timeout for the creator API |
+//! | `STEP_LEASE_SECS` | `90` | how long a worker reserves a step; must stay below the queue's visibility timeout |
+//! | `SETTINGS_CACHE_TTL_SECS` | `30` | lifetime of the per-container cache of `system_configurations` |
+//! | `LOG_FORMAT` | `json` in Lambda, else `text` | log line format |
+
+use std::time::Duration;
+
+/// A setting that is missing or cannot be parsed. The message names the variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("missing environment variable {0}")]
+    Missing(&'static str),
+    #[error("environment variable {name} is malformed: {reason}")]
+    Malformed { name: &'static str, reason: String },
+}
+
+/// Database settings.
+#[derive(Clone)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub pool_size: usize,
+    pub connect_timeout: Duration,
+    pub statement_timeout: Duration,
+    pub acquire_timeout: Duration,
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    /// The URL carries the password: it is never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Creator API settings.
+#[derive(Clone)]
+pub struct CreatorApiConfig {
+    pub base_url: String,
+    pub api_key: Option<String>,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for CreatorApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatorApiConfig")
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every setting of every function. Functions read what they use; the few settings that only some
+/// functions need are checked by the `require_*` methods so a missing one fails the cold start loudly.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub jobs_queue_url: Option<String>,
+    pub max_receive_count: u32,
+    pub step_lease_secs: u64,
+    pub creator_api: CreatorApiConfig,
+    pub settings_cache_ttl: Duration,
+    /// Secrets Manager ids to resolve at cold start (see [`crate::runtime::init`]).
+    pub database_secret: Option<String>,
+    pub api_key_secret: Option<String>,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can pass a map instead of the environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&lookup);
+        let database_secret = env.optional("DATABASE_URL_SECRET_ARN");
+        let url = match (env.optional("DATABASE_URL"), &database_secret) {
+            (Some(url), _) => url,
+            (None, Some(_)) => String::new(),
+            (None, None) => return Err(ConfigError::Missing("DATABASE_URL")),
+        };
+        Ok(Self {
+            database_secret,
+            api_key_secret: env.optional("SCRAPECREATORS_API_KEY_SECRET_ARN"),
+            database: DatabaseConfig {
+                url,
+                pool_size: env.parsed("DB_POOL_SIZE", 2usize)?,
+                connect_timeout: env.millis("DB_CONNECT_TIMEOUT_MS", 3_000)?,
+                statement_timeout: env.millis("DB_STATEMENT_TIMEOUT_MS", 5_000)?,
+                acquire_timeout: env.millis("DB_ACQUIRE_TIMEOUT_MS", 2_000)?,
+            },
+            jobs_queue_url: env.optional("JOBS_QUEUE_URL"),
+            max_receive_count: env.parsed("MAX_RECEIVE_COUNT", 5u32)?,
+            step_lease_secs: env.parsed("STEP_LEASE_SECS", 90u64)?,
+            creator_api: CreatorApiConfig {
+                base_url: env
+                    .optional("SCRAPECREATORS_BASE_URL")
+                    .unwrap_or_else(|| "https://api.scrapecreators.com".to_owned()),
+                api_key: env.optional("SCRAPECREATORS_API_KEY"),
+                timeout: env.millis("SCRAPECREATORS_TIMEOUT_MS", 20_000)?,
+            },
+            settings_cache_ttl: Duration::from_secs(env.parsed("SETTINGS_CACHE_TTL_SECS", 30u64)?),
+        })
+    }
+
+    /// The jobs queue URL, for the functions that send or receive search steps.
+    pub fn require_queue_url(&self) -> Result<&str, ConfigError> {
+        self.jobs_queue_url
+            .as_deref()
+            .ok_or(ConfigError::Missing("JOBS_QUEUE_URL"))
+    }
+
+    /// The creator API key, for the worker.
+    pub fn require_api_key(&self) -> Result<&str, ConfigError> {
+        self.creator_api
+            .api_key
+            .as_deref()
+            .ok_or(ConfigError::Missing("SCRAPECREATORS_API_KEY"))
+    }
+}
+
+struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Env<'_> {
+    fn optional(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn parsed<T>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + Default,
+        T::Err: std::fmt::Display,
+    {
+        let Some(raw) = self.optional(name) else {
+            return Ok(default);
+        };
+        let value: T = raw
+            .trim()
+            .parse()
+            .map_err(|e: T::Err| ConfigError::Malformed {
+                name,
+                reason: e.to_string(),
+            })?;
+        if value <= T::default() {
+            return Err(ConfigError::Malformed {
+                name,
+                reason: "must be greater than zero".into(),
+            });
+        }
+        Ok(value)
+    }
+
+    fn millis(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        self.parsed(name, default).map(Duration::from_millis)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn a_missing_database_url_is_named_in_the_error() {
+        let err = config(&[]).unwrap_err();
+        assert_eq!(err.to_string(), "missing environment variable DATABASE_URL");
+    }
+
+    #[test]
+    fn a_malformed_number_names_its_variable() {
+        let err = config(&[("DATABASE_URL", "postgres://x"), ("DB_POOL_SIZE", "two")]).unwrap_err();
+        assert!(err.to_string().contains("DB_POOL_SIZE"), "{err}");
+    }
+
+    #[test]
+    fn zero_is_rejected_for_sizes_and_timeouts() {
+        let err = config(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("DB_CONNECT_TIMEOUT_MS", "0"),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("DB_CONNECT_TIMEOUT_MS"), "{err}");
+    }
+
+    #[test]
+    fn defaults_apply_when_only_the_database_is_given() {
+        let c = config(&[("DATABASE_URL", "postgres://x")]).unwrap();
+        assert_eq!(c.database.pool_size, 2);
+        assert_eq!(c.settings_cache_ttl, Duration::from_secs(30));
+        assert_eq!(c.max_receive_count, 5);
+        assert!(matches!(
+            c.require_queue_url(),
+            Err(ConfigError::Missing("JOBS_QUEUE_URL"))
+        ));
+    }
+}

@@ -1,0 +1,139 @@
+//! `campaigns`: a user's campaigns. Every query filters by the owner, so a campaign of another user
+//! is indistinguishable from one that does not exist.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use super::{jobs::JobSummary, GenericClient};
+use crate::domain::campaign::NewCampaign;
+
+/// A campaign as shown to its owner.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Campaign {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub search_type: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, name, description, search_type, status, created_at, updated_at";
+
+impl Campaign {
+    fn from_row(row: &Row) -> Self {
+        Self {
+            id: row.get("id"),
+            name: row.get("name"),
+            description: row.get("description"),
+            search_type: row.get("search_type"),
+            status: row.get("status"),
+            created_at: row.get("created_at"),
+            updated_at: row.get("updated_at"),
+        }
+    }
+}
+
+/// A campaign with the summary of its newest search, for lists.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CampaignListItem {
+    #[serde(flatten)]
+    pub campaign: Campaign,
+    pub latest_job: Option<JobSummary>,
+}
+
+#[tracing::instrument(skip(client, campaign))]
+pub async fn insert(
+    client: &impl GenericClient,
+    user_id: &str,
+    campaign: &NewCampaign,
+) -> Result<Campaign, tokio_postgres::Error> {
+    let sql = format!(
+        "INSERT INTO campaigns (user_id, name, description, search_type) VALUES ($1, $2, $3, $4)
+         RETURNING {COLUMNS}"
+    );
+    let row = client
+        .query_one(
+            &sql,
+            &[
+                &user_id,
+                &campaign.name,
+                &campaign.description,
+                &campaign.search_type.as_str(),
+            ],
+        )
+        .await?;
+    Ok(Campaign::from_row(&row))
+}
+
+/// The user's campaign, if it exists and is theirs.
+#[tracing::instrument(skip(client))]
+pub async fn find(
+    client: &impl GenericClient,
+    user_id: &str,
+    id: Uuid,
+) -> Result<Option<Campaign>, tokio_postgres::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM campaigns WHERE id = $1 AND user_id = $2");
+    let row = client.query_opt(&sql, &[&id, &user_id]).await?;
+    Ok(row.as_ref().map(Campaign::from_row))
+}
+
+/// One page of the user's campaigns, newest first, each with its newest search; and the total.
+#[tracing::instrument(skip(client))]
+pub async fn list(
+    client: &impl GenericClient,
+    user_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<CampaignListItem>, i64), tokio_postgres::Error> {
+    let total: i64 = client
+        .query_one(
+            "SELECT count(*) FROM campaigns WHERE user_id = $1",
+            &[&user_id],
+        )
+        .await?
+        .get(0);
+    let sql = format!(
+        "SELECT c.id, c.name, c.description, c.search_type, c.status, c.created_at, c.updated_at,
+                to_jsonb(j) AS latest_job
+         FROM (SELECT {COLUMNS} FROM campaigns WHERE user_id = $1
+               ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3) c
+         LEFT JOIN LATERAL (
+             SELECT {summary} FROM scraping_jobs
+             WHERE campaign_id = c.id ORDER BY created_at DESC, id DESC LIMIT 1
+         ) j ON true
+         ORDER BY c.created_at DESC, c.id DESC",
+        summary = super::jobs::SUMMARY_COLUMNS,
+    );
+    let rows = client.query(&sql, &[&user_id, &limit, &offset]).await?;
+    let items = rows
+        .iter()
+        .map(|row| CampaignListItem {
+            campaign: Campaign::from_row(row),
+            latest_job: row
+                .get::<_, Option<serde_json::Value>>("latest_job")
+                .and_then(JobSummary::from_json),
+        })
+        .collect();
+    Ok((items, total))
+}
+
+/// Marks the campaign `active` (a search was started in it), unless it is archived or completed.
+#[tracing::instrument(skip(client))]
+pub async fn mark_active(
+    client: &impl GenericClient,
+    id: Uuid,
+) -> Result<(), tokio_postgres::Error> {
+    client
+        .execute(
+            "UPDATE campaigns SET status = 'active' WHERE id = $1 AND status = 'draft'",
+            &[&id],
+        )
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! Campaigns: what a user may create, and how campaigns are shown.
+
+use serde::{Deserialize, Serialize};
+
+use super::bounded_text;
+use crate::http::{ApiError, FieldError};
+
+/// How a campaign's searches find creators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchType {
+    Keyword,
+    Similar,
+}
+
+impl SearchType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Keyword => "keyword",
+            Self::Similar => "similar",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "keyword" => Some(Self::Keyword),
+            "similar" => Some(Self::Similar),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /campaigns` body, as sent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateCampaignBody {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub search_type: SearchType,
+}
+
+/// A campaign that may be stored: name trimmed to 1–100 characters, description (trimmed, empty
+/// meaning none) at most 500.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCampaign {
+    pub name: String,
+    pub description: Option<String>,
+    pub search_type: SearchType,
+}
+
+impl TryFrom<CreateCampaignBody> for NewCampaign {
+    type Error = ApiError;
+
+    fn try_from(body: CreateCampaignBody) -> Result<Self, ApiError> {
+        let mut errors: Vec<FieldError> = Vec::new();
+        let name = bounded_text("name", &body.name, 1, 100, &mut errors);
+        let description = body
+            .description
+            .map(|d| bounded_text("description", &d, 0, 500, &mut errors))
+            .filter(|d| !d.is_empty());
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        Ok(Self {
+            name,
+            description,
+            search_type: body.search_type,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(name: &str, description: Option<&str>) -> CreateCampaignBody {
+        CreateCampaignBody {
+            name: name.into(),
+            description: description.map(Into::into),
+            search_type: SearchType::Keyword,
+        }
+    }
+
+    #[test]
+    fn names_are_trimmed_and_counted_in_characters() {
+        let c = NewCampaign::try_from(body("  Été ☀️ launch  ", None)).unwrap();
+        assert_eq!(c.name, "Été ☀️ launch");
+        let hundred = "é".repeat(100);
+        assert!(NewCampaign::try_from(body(&hundred, None)).is_ok());
+        assert!(NewCampaign::try_from(body(&format!("{hundred}é"), None)).is_err());
+    }
+
+    #[test]
+    fn a_blank_name_and_a_long_description_are_both_reported() {
+        let Err(ApiError::BadRequest { details, .. }) =
+            NewCampaign::try_from(body("   ", Some(&"x".repeat(501))))
+        else {
+            panic!("expected a validation error");
+        };
+        let fields: Vec<_> = details.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, ["name", "description"]);
+    }
+
+    #[test]
+    fn an_empty_description_is_stored_as_none() {
+        let c = NewCampaign::try_from(body("x", Some("  "))).unwrap();
+        assert_eq!(c.description, None);
+    }
+}

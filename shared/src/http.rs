@@ -1,0 +1,289 @@
+//! Adapters between API Gateway HTTP API (payload v2) events and the handlers.
+//!
+//! - [`user_id`]: the caller, from the JWT authorizer's `sub` claim.
+//! - [`json_body`]: strict JSON parsing of request bodies.
+//! - [`ApiError`]: the one error type; its status and code are chosen here and nowhere else, and the
+//!   body is always `{"error": {"code", "message", "details"}}`.
+//! - [`respond`]: runs a handler body and turns its result into a response, logging causes of 5xx.
+
+use lambda_http::{
+    http::{header, StatusCode},
+    request::RequestContext,
+    Body, Request, RequestExt, Response,
+};
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::json;
+use std::future::Future;
+use tracing::Instrument;
+use uuid::Uuid;
+
+/// The longest a request may take before it is answered 503: below the functions' 10 s Lambda
+/// timeout, so a database that stops answering mid-query (a frozen server, a lost network path)
+/// gets the caller a clean 503 instead of a gateway timeout.
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// Largest request body accepted. Every body of this API is a small JSON object.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// One field that failed validation.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Everything a handler can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    BadRequest {
+        code: &'static str,
+        message: String,
+        details: Vec<FieldError>,
+    },
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("request body is larger than {MAX_BODY_BYTES} bytes")]
+    PayloadTooLarge,
+    #[error("request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("service temporarily unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 400 for one invalid field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError::new(field, message)])
+    }
+
+    /// A 400 listing every invalid field.
+    pub fn validation(details: Vec<FieldError>) -> Self {
+        Self::BadRequest {
+            code: "validation_failed",
+            message: "The request has invalid fields".into(),
+            details,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. } | Self::Conflict { code, .. } => code,
+            Self::Unauthorized => "unauthorized",
+            Self::NotFound(_) => "not_found",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Unavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The response. 5xx causes are logged with their whole chain and never put in the body.
+    pub fn into_response(self) -> Response<Body> {
+        let status = self.status();
+        match &self {
+            Self::Unavailable(cause) => tracing::warn!(error = ?cause, "answering 503"),
+            Self::Internal(cause) => tracing::error!(error = ?cause, "answering 500"),
+            _ => tracing::info!(
+                status = status.as_u16(),
+                code = self.code(),
+                "request rejected"
+            ),
+        }
+        let details = match &self {
+            Self::BadRequest { details, .. } => details.clone(),
+            _ => Vec::new(),
+        };
+        let body = json!({"error": {"code": self.code(), "message": self.to_string(), "details": details}});
+        let mut response = json_response(status, &body);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+impl From<tokio_postgres::Error> for ApiError {
+    fn from(err: tokio_postgres::Error) -> Self {
+        if crate::db::is_unavailable(&err) {
+            Self::Unavailable(err.into())
+        } else {
+            Self::Internal(err.into())
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for ApiError {
+    fn from(err: deadpool_postgres::PoolError) -> Self {
+        use deadpool_postgres::PoolError;
+        match err {
+            PoolError::Backend(e) => e.into(),
+            other @ (PoolError::Timeout(_) | PoolError::Closed) => Self::Unavailable(other.into()),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> Self {
+        match err.downcast::<tokio_postgres::Error>() {
+            Ok(pg) => pg.into(),
+            Err(other) => Self::Internal(other),
+        }
+    }
+}
+
+/// The caller's Clerk user id: the `sub` claim the API Gateway JWT authorizer verified.
+pub fn user_id(req: &Request) -> Result<String> {
+    let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() else {
+        return Err(ApiError::Unauthorized);
+    };
+    ctx.authorizer
+        .as_ref()
+        .and_then(|a| a.jwt.as_ref())
+        .and_then(|jwt| jwt.claims.get("sub"))
+        .map(|sub| sub.trim())
+        .filter(|sub| !sub.is_empty() && sub.len() <= 255 && !sub.chars().any(char::is_control))
+        .map(str::to_owned)
+        .ok_or(ApiError::Unauthorized)
+}
+
+/// Parses the body as `T`: 415 for a non-JSON content type, 413 past [`MAX_BODY_BYTES`], 400 for
+/// malformed JSON, wrong types or unknown fields (types deny unknown fields), with the serde
+/// message as detail. An absent body is parsed as `{}`, so missing fields are named.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T> {
+    if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
+        let essence = ct.split(';').next().unwrap_or_default().trim();
+        if essence != "application/json" && !essence.ends_with("+json") {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+    }
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => b"",
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => b"",
+    };
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest {
+        code: "invalid_body",
+        message: "The request body is not valid for this route".into(),
+        details: vec![FieldError::new("body", e.to_string())],
+    })
+}
+
+/// A path parameter that must be a UUID: 400 when it is not one.
+pub fn path_uuid(req: &Request, name: &str) -> Result<Uuid> {
+    let params = req.path_parameters_ref();
+    let raw = params.and_then(|p| p.first(name)).unwrap_or_default();
+    Uuid::parse_str(raw).map_err(|_| ApiError::invalid(name, "must be a UUID"))
+}
+
+/// A path parameter as text (400 when absent).
+pub fn path_param(req: &Request, name: &str) -> Result<String> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::invalid(name, "is required"))
+}
+
+/// An optional integer query parameter within `min..=max`; 400 when present and not such a number.
+pub fn query_int(req: &Request, name: &str, min: i64, max: i64) -> Result<Option<i64>> {
+    let params = req.query_string_parameters_ref();
+    let Some(raw) = params.and_then(|p| p.first(name)) else {
+        return Ok(None);
+    };
+    match raw.trim().parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+        _ => Err(ApiError::invalid(
+            name,
+            format!("must be a whole number from {min} to {max}"),
+        )),
+    }
+}
+
+/// A JSON response.
+pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+    let body = serde_json::to_vec(value).expect("response values serialize");
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::Binary(body))
+        .expect("a static response is valid")
+}
+
+/// Runs a route: identifies the caller, opens a span with the user id, runs `route`, and maps its
+/// result to a response. Every HTTP function's handler is `respond(req, |user, req| ...)`.
+pub async fn respond<F, Fut>(req: Request, route: F) -> Response<Body>
+where
+    F: FnOnce(String, Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>>>,
+{
+    let request_id = req
+        .lambda_context_ref()
+        .map(|c| c.request_id.clone())
+        .unwrap_or_default();
+    let user = match user_id(&req) {
+        Ok(user) => user,
+        Err(e) => return e.into_response(),
+    };
+    let span = tracing::info_span!("request", request_id = %request_id, user_id = %user, method = %req.method(), path = %req.uri().path());
+    async move {
+        let outcome = match tokio::time::timeout(REQUEST_DEADLINE, route(user, req)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(ApiError::Unavailable(anyhow::anyhow!(
+                "request exceeded its {REQUEST_DEADLINE:?} deadline"
+            ))),
+        };
+        match outcome {
+            Ok(response) => {
+                tracing::info!(status = response.status().as_u16(), "request handled");
+                response
+            }
+            Err(e) => e.into_response(),
+        }
+    }
+    .instrument(span)
+    .await
+}

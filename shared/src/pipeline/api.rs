@@ -1,0 +1,122 @@
+//! The ScrapeCreators HTTP client: one per container, reused across invocations.
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::config::CreatorApiConfig;
+
+/// Why a call to the creator API failed, classified by what the pipeline should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiCallError {
+    /// 429: retry later.
+    #[error("rate limited by the creator API")]
+    RateLimited,
+    /// 5xx: retry later.
+    #[error("creator API answered {0}")]
+    Server(u16),
+    /// Connection failure or timeout: retry later.
+    #[error("creator API unreachable: {0}")]
+    Network(String),
+    /// A body that is not the JSON we expect: retry later (it is usually a truncated answer).
+    #[error("creator API answered malformed JSON: {0}")]
+    Malformed(String),
+    /// 401/403: the API key is wrong; retrying cannot help.
+    #[error("creator API rejected the API key ({0})")]
+    Unauthorized(u16),
+    /// 404: no such account or no results.
+    #[error("creator API answered 404")]
+    NotFound,
+    /// Any other 4xx: our request is wrong; retrying cannot help.
+    #[error("creator API rejected the request ({0})")]
+    Rejected(u16),
+}
+
+impl ApiCallError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::RateLimited | Self::Server(_) | Self::Network(_) | Self::Malformed(_)
+        )
+    }
+
+    /// What a user is told when this error ends their search.
+    pub fn user_message(&self) -> &'static str {
+        match self {
+            Self::RateLimited => "The creator search service is over capacity right now. We retried several times; please start the search again in a few minutes.",
+            Self::Server(_) | Self::Network(_) | Self::Malformed(_) => "The creator search service did not answer correctly after several attempts. Please start the search again later.",
+            Self::Unauthorized(_) => "The creator search service rejected our credentials. Our team has been alerted; please try again later.",
+            Self::NotFound | Self::Rejected(_) => "The creator search service could not process this search.",
+        }
+    }
+}
+
+/// Client of the creator API.
+#[derive(Clone, Debug)]
+pub struct CreatorApi {
+    http: reqwest::Client,
+    base_url: String,
+    api_key: String,
+}
+
+impl CreatorApi {
+    pub fn new(config: &CreatorApiConfig, api_key: &str) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent("gemz-serverless")
+            .build()?;
+        Ok(Self {
+            http,
+            base_url: config.base_url.trim_end_matches('/').to_owned(),
+            api_key: api_key.to_owned(),
+        })
+    }
+
+    /// `GET {base}{path}?{query}`, parsed as `T`.
+    #[tracing::instrument(skip(self), err(level = "warn"))]
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, ApiCallError> {
+        let url = reqwest::Url::parse_with_params(&format!("{}{path}", self.base_url), query)
+            .map_err(|e| ApiCallError::Network(format!("bad URL: {e}")))?;
+        let response = self
+            .http
+            .get(url)
+            .header("x-api-key", &self.api_key)
+            .send()
+            .await
+            .map_err(|e| ApiCallError::Network(without_url(e)))?;
+        let status = response.status().as_u16();
+        match status {
+            200..=299 => {}
+            401 | 403 => return Err(ApiCallError::Unauthorized(status)),
+            404 => return Err(ApiCallError::NotFound),
+            429 => return Err(ApiCallError::RateLimited),
+            500..=599 => return Err(ApiCallError::Server(status)),
+            _ => return Err(ApiCallError::Rejected(status)),
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ApiCallError::Network(without_url(e)))?;
+        serde_json::from_slice(&bytes).map_err(|e| ApiCallError::Malformed(e.to_string()))
+    }
+}
+
+/// reqwest's errors print the URL, which carries search terms; logs keep the kind only.
+fn without_url(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connect"
+    } else if e.is_body() || e.is_decode() {
+        "body"
+    } else {
+        "request"
+    };
+    format!("{kind}: {}", e.without_url())
+}

@@ -1,0 +1,101 @@
+//! The jobs queue. Each message carries one step of one job: `{"jobId": "...", "step": N}`.
+//! The step number makes every message idempotent: the worker applies step N only while the job
+//! has applied exactly N steps.
+
+use std::{future::Future, time::Duration};
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The body of a queue message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StepMessage {
+    pub job_id: Uuid,
+    pub step: i32,
+}
+
+/// A send that failed; the cause is logged, the caller decides (503, or retry the step).
+#[derive(Debug, thiserror::Error)]
+#[error("failed to enqueue a search step: {0}")]
+pub struct QueueError(pub String);
+
+/// Sends search steps. SQS in production and tests; the trait lets fault tests interpose.
+pub trait JobQueue: Send + Sync {
+    /// Sends `message`, visible after `delay`; returns the queue's message id.
+    fn send(
+        &self,
+        message: &StepMessage,
+        delay: Duration,
+    ) -> impl Future<Output = Result<String, QueueError>> + Send;
+}
+
+/// The SQS queue of search steps.
+#[derive(Clone, Debug)]
+pub struct SqsQueue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl SqsQueue {
+    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
+        Self {
+            client,
+            url: url.into(),
+        }
+    }
+
+    /// A client configured from the environment, as Lambda provides it: `AWS_REGION`, the
+    /// execution role's `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, and
+    /// `AWS_ENDPOINT_URL_SQS` for an emulator. Reading these directly instead of through
+    /// `aws-config`'s provider chain keeps that chain (and its start-up probing) out of cold starts.
+    pub async fn from_env(url: impl Into<String>) -> Self {
+        use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let region = var("AWS_REGION")
+            .or_else(|| var("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "us-east-1".into());
+        let mut config = aws_sdk_sqs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region));
+        if let (Some(key), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
+        {
+            let session = var("AWS_SESSION_TOKEN");
+            config = config.credentials_provider(Credentials::new(
+                key,
+                secret,
+                session,
+                None,
+                "environment",
+            ));
+        }
+        if let Some(endpoint) = var("AWS_ENDPOINT_URL_SQS").or_else(|| var("AWS_ENDPOINT_URL")) {
+            config = config.endpoint_url(endpoint);
+        }
+        Self::new(aws_sdk_sqs::Client::from_conf(config.build()), url)
+    }
+
+    pub fn client(&self) -> &aws_sdk_sqs::Client {
+        &self.client
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl JobQueue for SqsQueue {
+    async fn send(&self, message: &StepMessage, delay: Duration) -> Result<String, QueueError> {
+        let body = serde_json::to_string(message).expect("a step message serializes");
+        let sent = self
+            .client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .delay_seconds(delay.as_secs().min(900) as i32)
+            .send()
+            .await
+            .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
+        Ok(sent.message_id().unwrap_or_default().to_owned())
+    }
+}

@@ -1,0 +1,317 @@
+//! One step of a search job, safe under at-least-once delivery.
+//!
+//! 1. **Claim** step N: a lease on the job, granted only while it has applied exactly N steps, is
+//!    still running and before its deadline. A duplicate or stale message finds nothing to claim.
+//! 2. **Fetch** the page from the creator API with no database connection held; drop creators the
+//!    job already has, keep as many as the target still needs, enrich only those.
+//! 3. **Commit** in one transaction: re-check the lease under a row lock, insert the creators,
+//!    advance counters, cursor and progress, or complete the job.
+//! 4. **Enqueue** step N+1 with the configured delay and record it. A crash between 3 and 4 is
+//!    repaired when the undeleted message N comes back: the job shows step N applied but N+1 never
+//!    enqueued, so N+1 is sent then; the sweeper re-sends anything stalled beyond that.
+
+use std::time::Duration;
+
+use deadpool_postgres::Pool;
+use tracing::{info, warn};
+use uuid::Uuid;
+
+use super::{
+    api::CreatorApi,
+    creator::CreatorRecord,
+    queue::{JobQueue, StepMessage},
+    search::{enrich, fetch_page, Cursor, SearchError, SearchSpec},
+};
+use crate::db::{
+    jobs::{self, Completion, Job},
+    results,
+    settings::{Settings, SettingsCache},
+};
+
+/// Why a message should come back (it is reported as a batch item failure).
+#[derive(Debug)]
+pub struct Retry(pub anyhow::Error);
+
+impl std::fmt::Display for Retry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "step will be retried: {:#}", self.0)
+    }
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Retry {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+/// What the worker needs, built once per container.
+pub struct Worker<Q> {
+    pub pool: Pool,
+    pub queue: Q,
+    pub api: CreatorApi,
+    pub settings: SettingsCache,
+    /// The queue's `maxReceiveCount`: the delivery with this count is the last one.
+    pub max_receive_count: u32,
+    /// How long a claimed step stays reserved; shorter than the queue's visibility timeout, so a
+    /// crashed worker's redelivered message finds the lease expired.
+    pub lease: Duration,
+}
+
+/// What handling a message did, for logs and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The step was applied; the job continues with the next step.
+    Advanced { added: i32 },
+    /// The step was applied and ended the job.
+    Completed { added: i32, reason: &'static str },
+    /// The job ended as `error` (the message is for the user).
+    Failed(String),
+    /// Nothing to do: duplicate, stale, finished or deleted job.
+    Skipped(&'static str),
+    /// A committed step whose successor had not been enqueued: it was enqueued now.
+    Repaired,
+}
+
+impl<Q: JobQueue> Worker<Q> {
+    /// Handles one delivery of `message`, which SQS has delivered `receive_count` times.
+    pub async fn handle(
+        &self,
+        message: &StepMessage,
+        receive_count: u32,
+    ) -> Result<Outcome, Retry> {
+        let last_attempt = receive_count >= self.max_receive_count;
+        let token = Uuid::new_v4();
+        let (job, settings) = {
+            let client = self.pool.get().await?;
+            let settings = self.settings.get(&client).await?;
+            let claimed = jobs::claim(
+                &client,
+                message.job_id,
+                message.step,
+                token,
+                self.lease.as_secs_f64(),
+            )
+            .await?;
+            match claimed {
+                Some(job) => (job, settings),
+                None => {
+                    return self
+                        .unclaimed(&client, message, &settings, last_attempt)
+                        .await
+                }
+            }
+        };
+        match self.run_claimed(&job, message.step, token, &settings).await {
+            Ok(outcome) => Ok(outcome),
+            Err(StepError::Fatal(user_message)) => self.fail(job.id, user_message).await,
+            Err(StepError::Retryable {
+                cause,
+                user_message,
+            }) if last_attempt => {
+                warn!(error = %cause, "last delivery failed; ending the job");
+                self.fail(job.id, user_message.to_owned()).await
+            }
+            Err(StepError::Retryable { cause, .. }) => {
+                if let Ok(client) = self.pool.get().await {
+                    let _ = jobs::release(&client, job.id, token).await;
+                }
+                Err(Retry(cause))
+            }
+        }
+    }
+
+    async fn fail(&self, id: Uuid, user_message: String) -> Result<Outcome, Retry> {
+        let client = self.pool.get().await?;
+        jobs::fail(&client, id, &user_message).await?;
+        warn!(reason = %user_message, "job failed");
+        Ok(Outcome::Failed(user_message))
+    }
+
+    /// A message whose step could not be claimed.
+    async fn unclaimed(
+        &self,
+        client: &deadpool_postgres::Object,
+        message: &StepMessage,
+        settings: &Settings,
+        last_attempt: bool,
+    ) -> Result<Outcome, Retry> {
+        let Some(job) = jobs::find(client, message.job_id).await? else {
+            return Ok(Outcome::Skipped("job no longer exists"));
+        };
+        if job.status.is_final() {
+            return Ok(Outcome::Skipped("job already finished"));
+        }
+        if job.timeout_at <= chrono::Utc::now() {
+            jobs::time_out(client, job.id).await?;
+            return Ok(Outcome::Skipped("job passed its deadline"));
+        }
+        if job.processed_runs == message.step + 1 && job.enqueued_step < job.processed_runs {
+            self.enqueue(
+                client,
+                job.id,
+                job.processed_runs,
+                settings.continuation_delay(),
+            )
+            .await?;
+            info!(
+                step = job.processed_runs,
+                "re-enqueued a step lost between commit and send"
+            );
+            return Ok(Outcome::Repaired);
+        }
+        if job.processed_runs == message.step && !last_attempt {
+            // Another delivery of this step holds the lease. Come back later: by then it has
+            // either committed (this becomes stale) or crashed (its lease has expired).
+            return Err(Retry(anyhow::anyhow!(
+                "step {} is being processed by another delivery",
+                message.step
+            )));
+        }
+        Ok(Outcome::Skipped("stale or duplicate step"))
+    }
+
+    async fn run_claimed(
+        &self,
+        job: &Job,
+        step: i32,
+        token: Uuid,
+        settings: &Settings,
+    ) -> Result<Outcome, StepError> {
+        let spec = SearchSpec {
+            platform: job.platform,
+            target: job.target(),
+            region: job.region.clone(),
+            batch_size: settings.instagram_profiles_per_step(),
+        };
+        let cursor: Cursor = serde_json::from_value(job.cursor.clone()).unwrap_or_default();
+        let page = fetch_page(&self.api, &spec, cursor)
+            .await
+            .map_err(StepError::from)?;
+
+        let mut creators = distinct(page.creators);
+        let keys: Vec<String> = creators.iter().map(CreatorRecord::key).collect();
+        let known = {
+            let client = self.pool.get().await.map_err(StepError::db)?;
+            results::existing_keys(&client, job.id, &keys)
+                .await
+                .map_err(StepError::db)?
+        };
+        creators.retain(|c| !known.contains(&c.key()));
+        let needed = usize::try_from(job.target_results - job.processed_results).unwrap_or(0);
+        creators.truncate(needed);
+        enrich(&self.api, &mut creators, settings.profile_concurrency()).await;
+
+        let mut client = self.pool.get().await.map_err(StepError::db)?;
+        let tx = client.transaction().await.map_err(StepError::db)?;
+        let Some(stored) = jobs::lock_for_commit(&tx, job.id, step, token)
+            .await
+            .map_err(StepError::db)?
+        else {
+            return Ok(Outcome::Skipped(
+                "lease lost before commit (cancelled or timed out)",
+            ));
+        };
+        let added = results::insert(&tx, job.id, step, stored, &creators)
+            .await
+            .map_err(StepError::db)?;
+        let total = stored + added;
+        let completion = if total >= job.target_results {
+            Some(Completion::TargetReached)
+        } else if page.exhausted {
+            Some(Completion::ResultsExhausted)
+        } else if step + 1 >= settings.max_api_calls(job.platform, job.search_type) {
+            Some(Completion::ApiLimitReached)
+        } else {
+            None
+        };
+        let progress = match completion {
+            Some(_) => 100,
+            None => (i64::from(total) * 100 / i64::from(job.target_results.max(1))).min(99) as i32,
+        };
+        let cursor = serde_json::to_value(&page.cursor).expect("a cursor serializes");
+        jobs::apply_step(&tx, job.id, step, added, progress, &cursor, completion)
+            .await
+            .map_err(StepError::db)?;
+        tx.commit().await.map_err(StepError::db)?;
+        info!(step, added, total, calls = page.calls, "step applied");
+
+        if let Some(reason) = completion {
+            info!(reason = reason.as_str(), "job completed");
+            return Ok(Outcome::Completed {
+                added,
+                reason: reason.as_str(),
+            });
+        }
+        // The step is committed: from here a failure must not fail the job, only bring the
+        // message back so the repair path above sends the next step.
+        self.enqueue(&client, job.id, step + 1, settings.continuation_delay())
+            .await
+            .map_err(|Retry(cause)| StepError::Retryable {
+                cause,
+                user_message: QUEUE_MESSAGE,
+            })?;
+        Ok(Outcome::Advanced { added })
+    }
+
+    async fn enqueue(
+        &self,
+        client: &deadpool_postgres::Object,
+        job_id: Uuid,
+        step: i32,
+        delay: Duration,
+    ) -> Result<(), Retry> {
+        let id = self
+            .queue
+            .send(&StepMessage { job_id, step }, delay)
+            .await?;
+        jobs::record_enqueued(client, job_id, step, &id).await?;
+        Ok(())
+    }
+}
+
+const QUEUE_MESSAGE: &str = "The search could not be continued because our job queue was unavailable. Please start it again.";
+const DATABASE_MESSAGE: &str =
+    "The search could not be saved because our database was unavailable. Please start it again.";
+
+/// A failed step, by what should happen next.
+#[derive(Debug)]
+enum StepError {
+    /// Ends the job at once with this message for the user.
+    Fatal(String),
+    /// Retry; on the last delivery, end the job with `user_message`.
+    Retryable {
+        cause: anyhow::Error,
+        user_message: &'static str,
+    },
+}
+
+impl StepError {
+    fn db(e: impl Into<anyhow::Error>) -> Self {
+        Self::Retryable {
+            cause: e.into(),
+            user_message: DATABASE_MESSAGE,
+        }
+    }
+}
+
+impl From<SearchError> for StepError {
+    fn from(e: SearchError) -> Self {
+        match e {
+            SearchError::Target(message) => Self::Fatal(message),
+            SearchError::Api(api) if api.is_retryable() => Self::Retryable {
+                user_message: api.user_message(),
+                cause: api.into(),
+            },
+            SearchError::Api(api) => Self::Fatal(api.user_message().to_owned()),
+        }
+    }
+}
+
+/// The first occurrence of each creator in a page.
+fn distinct(records: Vec<CreatorRecord>) -> Vec<CreatorRecord> {
+    let mut seen = std::collections::HashSet::new();
+    records
+        .into_iter()
+        .filter(|r| seen.insert(r.key()))
+        .collect()
+}

@@ -1,0 +1,19 @@
+//! Test support shared by the functions' test suites.
+//!
+//! - [`TestDb`]: a freshly created and migrated database per test, dropped afterwards.
+//! - [`ApiRequest`]: API Gateway HTTP API v2 events, authorizer claims included, parsed by
+//!   `lambda_http` exactly as in Lambda.
+//! - [`Replay`]: the creator API replayed from recorded real responses, with injectable faults.
+//! - [`TestQueue`]: a queue and dead-letter queue in the SQS emulator, delivered as `SqsEvent`s.
+
+pub mod chaos;
+mod db;
+mod events;
+pub mod replay;
+pub mod sqs;
+
+pub use chaos::{Chaos, ChaosQueue};
+pub use db::{admin_url, TestDb};
+pub use events::{body_json, ApiRequest};
+pub use replay::{Fault, Replay};
+pub use sqs::TestQueue;
