@@ -502,7 +502,7 @@ async fn end_to_end(env: &Env, searches: usize, containers: usize) -> anyhow::Re
 /// `bench load URL TOKEN`: 30 s of `job-status` and then of `create-campaign` at concurrency 32
 /// against a running `local serve`, from this separate process.
 async fn load(base: &str, token: &str) -> anyhow::Result<()> {
-    let http = reqwest::Client::builder()
+    let http = shared::tls::http_client()?
         .pool_max_idle_per_host(64)
         .build()?;
     let auth = format!("Bearer {token}");

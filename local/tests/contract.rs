@@ -268,7 +268,7 @@ impl Api {
         tokio::spawn(async move { axum::serve(listener, router).await });
         Self {
             base,
-            http: reqwest::Client::new(),
+            http: shared::tls::http_client().unwrap().build().unwrap(),
             spec: yaml("openapi.yaml"),
             token_a,
             token_b,

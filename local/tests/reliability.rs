@@ -40,7 +40,7 @@ async fn serve(db_url: &str, pool: shared::db::Pool, queue: &TestQueue, replay: 
     tokio::spawn(async move { axum::serve(listener, router).await });
     Api {
         base,
-        http: reqwest::Client::new(),
+        http: shared::tls::http_client().unwrap().build().unwrap(),
         a,
         b,
         app,
@@ -517,7 +517,12 @@ async fn no_route_reads_or_changes_another_users_data() {
 
     // Without a token, or with a forged one, nothing is reached at all.
     for path in ["/campaigns", "/onboarding/status", &format!("/jobs/{job}")] {
-        let res = reqwest::get(format!("{}{path}", api.base)).await.unwrap();
+        let res = api
+            .http
+            .get(format!("{}{path}", api.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 401);
         let forged = api
             .http

@@ -14,5 +14,6 @@ pub mod http;
 pub mod pipeline;
 pub mod runtime;
 pub mod telemetry;
+pub mod tls;
 
 pub use config::Config;

@@ -6,9 +6,13 @@ use testkit::TestDb;
 #[tokio::test]
 async fn a_direct_invocation_reports_nothing_to_apply_on_a_migrated_database() {
     let db = TestDb::new().await;
-    let answer = migrate::handler(&db.pool, &reqwest::Client::new(), json!({}))
-        .await
-        .unwrap();
+    let answer = migrate::handler(
+        &db.pool,
+        &shared::tls::http_client().unwrap().build().unwrap(),
+        json!({}),
+    )
+    .await
+    .unwrap();
     assert_eq!(answer, json!({"applied": 0}));
 }
 
@@ -41,9 +45,13 @@ async fn as_a_custom_resource_it_migrates_and_answers_cloudformation() {
         "RequestId": "r-1", "LogicalResourceId": "Migrations", "ResourceType": "AWS::CloudFormation::CustomResource",
         "ResourceProperties": {"MigrateVersion": "3"}
     });
-    let answer = migrate::handler(&db.pool, &reqwest::Client::new(), event)
-        .await
-        .unwrap();
+    let answer = migrate::handler(
+        &db.pool,
+        &shared::tls::http_client().unwrap().build().unwrap(),
+        event,
+    )
+    .await
+    .unwrap();
     assert_eq!(answer["applied"], 7);
     let responses = received.lock().unwrap().clone();
     assert_eq!(responses.len(), 1);

@@ -9,7 +9,7 @@ pub mod profiles;
 pub mod results;
 pub mod settings;
 
-use std::{str::FromStr, sync::Arc};
+use std::str::FromStr;
 
 use anyhow::Context as _;
 use deadpool_postgres::{
@@ -110,27 +110,11 @@ fn normalize_sslmode(url: &str) -> (String, bool) {
 /// rustls with the system's root certificates, plus the PEM bundle named by `DATABASE_CA_CERT_PATH`
 /// (RDS and Supabase sign with their own CAs, which system stores do not hold).
 fn tls_connector() -> anyhow::Result<tokio_postgres_rustls::MakeRustlsConnect> {
-    use rustls::pki_types::{pem::PemObject, CertificateDer};
-    let mut roots = rustls::RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    roots.add_parsable_certificates(native.certs);
-    if let Ok(path) = std::env::var("DATABASE_CA_CERT_PATH") {
-        for cert in CertificateDer::pem_file_iter(&path)
-            .with_context(|| format!("Failed to read {path}"))?
-        {
-            roots
-                .add(cert.with_context(|| format!("Failed to parse a certificate in {path}"))?)
-                .context("Failed to add a database CA certificate")?;
-        }
-    }
-    // ring keeps the functions that need no other TLS free of a second crypto library.
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .context("Failed to configure TLS")?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(tls))
+    let extra = std::env::var("DATABASE_CA_CERT_PATH").ok();
+    let roots = crate::tls::roots(extra.as_deref())?;
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(
+        crate::tls::client_config(roots)?,
+    ))
 }
 
 /// Applies every pending migration. Run by the `migrate` function after a deploy, by the local

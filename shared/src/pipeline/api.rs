@@ -61,7 +61,7 @@ pub struct CreatorApi {
 
 impl CreatorApi {
     pub fn new(config: &CreatorApiConfig, api_key: &str) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::http_client()?
             .timeout(config.timeout)
             .connect_timeout(Duration::from_secs(5))
             .pool_idle_timeout(Duration::from_secs(60))

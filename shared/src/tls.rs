@@ -1,0 +1,70 @@
+//! TLS for every outbound connection — PostgreSQL, the creator API, SQS — on one stack: rustls
+//! with the ring crypto provider and the system's root certificates.
+//!
+//! One provider keeps a second crypto library (aws-lc, the default of reqwest and of the AWS SDK's
+//! HTTPS client) out of the binaries, which is most of their size. Root certificates come from the
+//! system store, or from the single bundle named by `SSL_CERT_FILE` (the template sets it, so a
+//! cold start reads one file instead of every file of `/etc/ssl/certs`).
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use rustls::{
+    crypto::CryptoProvider,
+    pki_types::{pem::PemObject, CertificateDer},
+    ClientConfig, RootCertStore,
+};
+
+/// The crypto provider of every TLS connection, also installed as the process default so that a
+/// client built anywhere in the process finds it.
+pub fn provider() -> Arc<CryptoProvider> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    // Fails only when a default is already installed, which is then this same provider.
+    let _ = CryptoProvider::install_default(provider.as_ref().clone());
+    provider
+}
+
+/// The system's root certificates, plus the PEM bundle at `extra_pem` when given.
+pub fn roots(extra_pem: Option<&str>) -> anyhow::Result<RootCertStore> {
+    let mut roots = RootCertStore::empty();
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    if let Some(path) = extra_pem {
+        for cert in
+            CertificateDer::pem_file_iter(path).with_context(|| format!("Failed to read {path}"))?
+        {
+            roots
+                .add(cert.with_context(|| format!("Failed to parse a certificate in {path}"))?)
+                .with_context(|| format!("Failed to add a certificate of {path}"))?;
+        }
+    }
+    Ok(roots)
+}
+
+/// A client configuration that verifies servers against `roots`.
+pub fn client_config(roots: RootCertStore) -> anyhow::Result<ClientConfig> {
+    Ok(ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .context("Failed to configure TLS")?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// A reqwest client builder on this TLS stack, verifying servers against the system's roots.
+pub fn http_client() -> anyhow::Result<reqwest::ClientBuilder> {
+    http_client_with_roots(roots(None)?)
+}
+
+/// A reqwest client builder on this TLS stack, verifying servers against `roots`.
+pub fn http_client_with_roots(roots: RootCertStore) -> anyhow::Result<reqwest::ClientBuilder> {
+    Ok(reqwest::Client::builder().tls_backend_preconfigured(client_config(roots)?))
+}
+
+/// The HTTP client of the SQS SDK: hyper 1 and rustls with ring. It opens (and loads root
+/// certificates for) its first connection on first use, not when built.
+pub fn sqs_http_client() -> aws_sdk_sqs::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    provider();
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
