@@ -6,7 +6,7 @@
 //! system store, or from the single bundle named by `SSL_CERT_FILE` (the template sets it, so a
 //! cold start reads one file instead of every file of `/etc/ssl/certs`).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
 use rustls::{
@@ -49,22 +49,23 @@ pub fn client_config(roots: RootCertStore) -> anyhow::Result<ClientConfig> {
         .with_no_client_auth())
 }
 
+/// The client configuration verifying against the system's roots, loaded once per process and
+/// shared by every client (the creator API's and the SQS SDK's).
+pub fn system_client_config() -> anyhow::Result<ClientConfig> {
+    static SYSTEM: OnceLock<ClientConfig> = OnceLock::new();
+    if let Some(config) = SYSTEM.get() {
+        return Ok(config.clone());
+    }
+    let config = client_config(roots(None)?)?;
+    Ok(SYSTEM.get_or_init(|| config).clone())
+}
+
 /// A reqwest client builder on this TLS stack, verifying servers against the system's roots.
 pub fn http_client() -> anyhow::Result<reqwest::ClientBuilder> {
-    http_client_with_roots(roots(None)?)
+    Ok(reqwest::Client::builder().tls_backend_preconfigured(system_client_config()?))
 }
 
 /// A reqwest client builder on this TLS stack, verifying servers against `roots`.
 pub fn http_client_with_roots(roots: RootCertStore) -> anyhow::Result<reqwest::ClientBuilder> {
     Ok(reqwest::Client::builder().tls_backend_preconfigured(client_config(roots)?))
-}
-
-/// The HTTP client of the SQS SDK: hyper 1 and rustls with ring. It opens (and loads root
-/// certificates for) its first connection on first use, not when built.
-pub fn sqs_http_client() -> aws_sdk_sqs::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-    provider();
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https()
 }

@@ -1,0 +1,116 @@
+//! The SQS SDK's HTTP client, on reqwest: the same HTTP/1.1 and rustls-with-ring stack as the
+//! creator API's client, instead of the SDK's own hyper client, which links an HTTP/2
+//! implementation SQS never needs (about 0.5 MB of every SQS function).
+//!
+//! The reqwest client is built on the first request rather than with the SDK client, so a cold
+//! start does not load root certificates for a queue it may never use.
+
+use std::{
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
+
+use aws_smithy_runtime_api::client::{
+    http::{
+        HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+        SharedHttpConnector,
+    },
+    orchestrator::{HttpRequest, HttpResponse},
+    result::ConnectorError,
+    runtime_components::RuntimeComponents,
+};
+use aws_smithy_types::body::SdkBody;
+
+/// Used when the SDK's settings name no connect timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The HTTP client to give `aws_sdk_sqs::Config::builder().http_client(..)`.
+pub fn client() -> SharedHttpClient {
+    SharedHttpClient::new(SqsHttpClient::default())
+}
+
+#[derive(Debug, Default)]
+struct SqsHttpClient {
+    http: Arc<OnceLock<reqwest::Client>>,
+}
+
+impl HttpClient for SqsHttpClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        _components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(Connector {
+            http: self.http.clone(),
+            connect_timeout: settings.connect_timeout().unwrap_or(CONNECT_TIMEOUT),
+            read_timeout: settings.read_timeout(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Connector {
+    http: Arc<OnceLock<reqwest::Client>>,
+    connect_timeout: Duration,
+    read_timeout: Option<Duration>,
+}
+
+impl Connector {
+    fn http(&self) -> Result<reqwest::Client, ConnectorError> {
+        if let Some(http) = self.http.get() {
+            return Ok(http.clone());
+        }
+        let built = crate::tls::http_client()
+            .and_then(|builder| {
+                Ok(builder
+                    .connect_timeout(self.connect_timeout)
+                    // The SDK retries; redirects are not part of the SQS protocol.
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()?)
+            })
+            .map_err(|e| ConnectorError::other(e.into(), None))?;
+        Ok(self.http.get_or_init(|| built).clone())
+    }
+}
+
+impl HttpConnector for Connector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let http = self.http();
+        let read_timeout = self.read_timeout;
+        HttpConnectorFuture::new(async move {
+            let http = http?;
+            let (parts, body) = request
+                .try_into_http1x()
+                .map_err(|e| ConnectorError::user(e.into()))?
+                .into_parts();
+            // SQS requests are small JSON documents, always held in memory.
+            let body = body
+                .bytes()
+                .ok_or_else(|| ConnectorError::user("a streaming request body".into()))?
+                .to_vec();
+            let mut request = http
+                .request(parts.method, parts.uri.to_string())
+                .headers(parts.headers)
+                .body(body);
+            if let Some(timeout) = read_timeout {
+                request = request.timeout(timeout);
+            }
+            let response = request.send().await.map_err(connector_error)?;
+            let mut answer = http::Response::new(SdkBody::empty());
+            *answer.status_mut() = response.status();
+            *answer.headers_mut() = response.headers().clone();
+            let body = response.bytes().await.map_err(connector_error)?;
+            *answer.body_mut() = SdkBody::from(body);
+            HttpResponse::try_from(answer).map_err(|e| ConnectorError::other(e.into(), None))
+        })
+    }
+}
+
+/// Timeouts and I/O failures are both retried by the SDK; the distinction shows in its errors.
+fn connector_error(e: reqwest::Error) -> ConnectorError {
+    if e.is_timeout() {
+        ConnectorError::timeout(e.into())
+    } else {
+        ConnectorError::io(e.into())
+    }
+}
