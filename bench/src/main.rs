@@ -615,10 +615,21 @@ async fn main() -> anyhow::Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
     println!("# Gemz benchmarks\n\nbinaries: {}", bin_dir().display());
+    // BENCH_ONLY=cold,warm,step,e2e runs a subset (all by default).
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let run = |part: &str| only.is_empty() || only.split(',').any(|p| p.trim() == part);
     let env = Env::new().await;
-    cold_starts(&env, runs).await?;
-    warm_job_status(&env, 2000).await?;
-    tiktok_step(&env, runs).await?;
-    end_to_end(&env, 50, 5).await?;
+    if run("cold") {
+        cold_starts(&env, runs).await?;
+    }
+    if run("warm") {
+        warm_job_status(&env, 2000).await?;
+    }
+    if run("step") {
+        tiktok_step(&env, runs).await?;
+    }
+    if run("e2e") {
+        end_to_end(&env, 50, 5).await?;
+    }
     Ok(())
 }
