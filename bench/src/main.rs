@@ -193,15 +193,18 @@ async fn warm_job_status(env: &Env, invocations: usize) -> anyhow::Result<()> {
         running.clone(),
     );
     let mut samples = Vec::with_capacity(invocations);
-    let mut bytes = 0;
+    let event_bytes = bytes::Bytes::from(ev.to_string());
+    let mut last = None;
     for _ in 0..invocations {
         let t = Instant::now();
-        let answer = api.invoke(ev.clone()).await;
+        let answer = api.invoke_raw(event_bytes.clone()).await;
         samples.push(ms(t.elapsed()));
-        if let Invocation::Response(v) = answer {
-            bytes = v["body"].as_str().map(str::len).unwrap_or(0);
-        }
+        last = Some(answer);
     }
+    let bytes = match last.map(|a| a.parse()) {
+        Some(Invocation::Response(v)) => v["body"].as_str().map(str::len).unwrap_or(0),
+        other => anyhow::bail!("job-status failed: {other:?}"),
+    };
     running.store(false, Ordering::SeqCst);
     let (pids, _) = watcher.await?;
     let rss = child.id().and_then(peak_rss_kb).unwrap_or(0);

@@ -26,11 +26,29 @@ pub enum Invocation {
     Error(Value),
 }
 
-type Pending = (String, Value);
+/// What an invocation ended with, as the bytes the function posted (the Runtime API, like
+/// Lambda's, passes them on without parsing).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawInvocation {
+    Response(Bytes),
+    Error(Bytes),
+}
+
+impl RawInvocation {
+    /// The answer as JSON (a body that is not JSON becomes a JSON string).
+    pub fn parse(&self) -> Invocation {
+        match self {
+            Self::Response(body) => Invocation::Response(json_or_text(body)),
+            Self::Error(body) => Invocation::Error(json_or_text(body)),
+        }
+    }
+}
+
+type Pending = (String, Bytes);
 
 #[derive(Default)]
 struct Shared {
-    waiting: HashMap<String, oneshot::Sender<Invocation>>,
+    waiting: HashMap<String, oneshot::Sender<RawInvocation>>,
     first_poll: Option<Instant>,
     init_error: Option<Value>,
     polled: Arc<tokio::sync::Notify>,
@@ -89,6 +107,12 @@ impl RuntimeApi {
 
     /// Queues `event` for the next `/next` poll and waits for the function's answer.
     pub async fn invoke(&self, event: Value) -> Invocation {
+        self.invoke_raw(event.to_string().into()).await.parse()
+    }
+
+    /// [`invoke`](Self::invoke) with the event already serialised, answered with the bytes the
+    /// function posted: what Lambda's Runtime API does, with no JSON work of its own.
+    pub async fn invoke_raw(&self, event: Bytes) -> RawInvocation {
         let id = uuid::Uuid::new_v4().to_string();
         let (tx, rx) = oneshot::channel();
         self.shared.lock().unwrap().waiting.insert(id.clone(), tx);
@@ -159,10 +183,10 @@ async fn next(State(state): State<ApiState>) -> Response {
         "Root=1-00000000-000000000000000000000000;Sampled=0".into(),
     );
     set("content-type", "application/json".into());
-    (headers, event.to_string()).into_response()
+    (headers, event).into_response()
 }
 
-fn finish(state: &ApiState, id: &str, outcome: Invocation) -> StatusCode {
+fn finish(state: &ApiState, id: &str, outcome: RawInvocation) -> StatusCode {
     match state.shared.lock().unwrap().waiting.remove(id) {
         Some(tx) => {
             let _ = tx.send(outcome);
@@ -182,11 +206,11 @@ async fn response(
     Path(id): Path<String>,
     body: Bytes,
 ) -> StatusCode {
-    finish(&state, &id, Invocation::Response(json_or_text(&body)))
+    finish(&state, &id, RawInvocation::Response(body))
 }
 
 async fn error(State(state): State<ApiState>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    finish(&state, &id, Invocation::Error(json_or_text(&body)))
+    finish(&state, &id, RawInvocation::Error(body))
 }
 
 async fn init_error(State(state): State<ApiState>, body: Bytes) -> StatusCode {
