@@ -158,12 +158,12 @@ impl Drop for RuntimeApi {
 }
 
 async fn next(State(state): State<ApiState>) -> Response {
-    state
-        .shared
-        .lock()
-        .unwrap()
-        .first_poll
-        .get_or_insert_with(Instant::now);
+    let polled = {
+        let mut shared = state.shared.lock().unwrap();
+        shared.first_poll.get_or_insert_with(Instant::now);
+        shared.polled.clone()
+    };
+    polled.notify_waiters();
     let Some((id, event)) = state.queue.lock().await.recv().await else {
         return StatusCode::GONE.into_response();
     };
