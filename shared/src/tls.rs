@@ -24,10 +24,20 @@ pub fn provider() -> Arc<CryptoProvider> {
     provider
 }
 
+/// The system's root certificates, read once per process: PostgreSQL's connector and the HTTP
+/// clients of one function share them.
+fn system_roots() -> &'static RootCertStore {
+    static SYSTEM: OnceLock<RootCertStore> = OnceLock::new();
+    SYSTEM.get_or_init(|| {
+        let mut roots = RootCertStore::empty();
+        roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        roots
+    })
+}
+
 /// The system's root certificates, plus the PEM bundle at `extra_pem` when given.
 pub fn roots(extra_pem: Option<&str>) -> anyhow::Result<RootCertStore> {
-    let mut roots = RootCertStore::empty();
-    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    let mut roots = system_roots().clone();
     if let Some(path) = extra_pem {
         for cert in
             CertificateDer::pem_file_iter(path).with_context(|| format!("Failed to read {path}"))?
@@ -49,8 +59,8 @@ pub fn client_config(roots: RootCertStore) -> anyhow::Result<ClientConfig> {
         .with_no_client_auth())
 }
 
-/// The client configuration verifying against the system's roots, loaded once per process and
-/// shared by every client (the creator API's and the SQS SDK's).
+/// The client configuration verifying against the system's roots, built once per process and
+/// shared by every HTTP client (the creator API's and the SQS SDK's).
 pub fn system_client_config() -> anyhow::Result<ClientConfig> {
     static SYSTEM: OnceLock<ClientConfig> = OnceLock::new();
     if let Some(config) = SYSTEM.get() {
