@@ -16,7 +16,35 @@ _cleanup() {
     for ((i = ${#_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${_CLEANUPS[$i]}" || true; done
 }
 trap _cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# Every server started here is recorded in $STATE_DIR/children (moto-PID, or postgres-PID holding
+# the cluster's folder) until it is stopped, in the format `local serve` uses (local/src/procs.rs):
+# a run that was killed outright cannot clean up, so the next start stops what it left.
+_record() { # kind pid note
+    mkdir -p "$STATE_DIR/children"
+    printf '%s' "$3" >"$STATE_DIR/children/$1-$2"
+}
+_runs() { # pid marker
+    [[ -r /proc/$1/cmdline ]] && tr '\0' ' ' </proc/"$1"/cmdline | grep -q -- "$2"
+}
+_reap_leftovers() {
+    local f name kind pid note
+    for f in "$STATE_DIR"/children/*; do
+        [[ -e "$f" ]] || continue
+        name=$(basename "$f") kind=${name%-*} pid=${name##*-} note=$(cat "$f")
+        case "$kind" in
+        moto) _runs "$pid" moto.server && { log "stopping moto (pid $pid) left by an earlier run"; kill "$pid" 2>/dev/null || true; } ;;
+        postgres) _runs "$pid" postgres && { log "stopping PostgreSQL (pid $pid) left by an earlier run"; kill -QUIT "$pid" 2>/dev/null || true; } ;;
+        esac
+        for _ in $(seq 1 100); do _runs "$pid" "" || break; sleep 0.1; done
+        _runs "$pid" "" && kill -KILL "$pid" 2>/dev/null || true
+        [[ "$kind" == postgres && "$note" == *gemz-pg* ]] && rm -rf "$note"
+        rm -f "$f"
+    done
+}
 
 log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 
@@ -54,19 +82,25 @@ ensure_postgres() {
         export DATABASE_URL="$local_url"
         return
     fi
-    local bin dir port=54329
+    local bin dir port base="${TMPDIR:-/tmp}" runas=()
+    port=$(_free_port)
     bin=$(_pg_bin)
-    dir=$(mktemp -d "${TMPDIR:-/tmp}/gemz-pg.XXXXXX")
-    local runas=()
+    # As root the server runs as `postgres`, which must reach its folder: never the checkout (it
+    # may sit in a private folder), and $TMPDIR only when that user can write there.
     if [[ $(id -u) -eq 0 ]]; then
-        chown -R postgres:postgres "$dir" 2>/dev/null || true
         runas=(runuser -u postgres --)
+        runuser -u postgres -- test -w "$base" || base=/tmp
     fi
+    dir=$(mktemp -d "$base/gemz-pg.XXXXXX")
+    [[ ${#runas[@]} -gt 0 ]] && chown postgres:postgres "$dir"
     log "PostgreSQL: starting a private cluster on 127.0.0.1:$port ($dir)"
     "${runas[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A trust >/dev/null
     "${runas[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
         -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null
-    _CLEANUPS+=("${runas[*]} $bin/pg_ctl -D $dir/data -m fast stop >/dev/null; rm -rf $dir")
+    local pid
+    pid=$(head -n 1 "$dir/data/postmaster.pid")
+    _record postgres "$pid" "$dir"
+    _CLEANUPS+=("${runas[*]} $bin/pg_ctl -D $dir/data -m fast stop >/dev/null; rm -rf $dir; rm -f $STATE_DIR/children/postgres-$pid")
     export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
     export GEMZ_PG_CTL="${runas[*]} $bin/pg_ctl -D $dir/data -l $dir/server.log"
 }
@@ -92,7 +126,8 @@ ensure_sqs() {
     log "SQS: starting moto's server on 127.0.0.1:$port"
     python3 -m moto.server -H 127.0.0.1 -p "$port" >"$STATE_DIR/moto.log" 2>&1 &
     local pid=$!
-    _CLEANUPS+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null")
+    _record moto "$pid" ""
+    _CLEANUPS+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f $STATE_DIR/children/moto-$pid")
     for _ in $(seq 1 100); do
         if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" >/dev/null 2>&1; then
             export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$port"
@@ -104,3 +139,5 @@ ensure_sqs() {
     echo "moto's server did not start" >&2
     return 1
 }
+
+_reap_leftovers

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod gateway;
 pub mod harness;
 pub mod poller;
+pub mod procs;
 pub mod routes;
 pub mod runtime_api;
 pub mod services;

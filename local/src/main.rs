@@ -14,10 +14,30 @@ use lambda_http::Body;
 use local::{app::App, auth::Auth, services};
 use shared::{config::Config, pipeline::api::CreatorApi};
 
+/// Where `local` keeps its token key, logs and the records of the servers it started:
+/// `GEMZ_STATE_DIR`, else `.local` in the folder it runs from.
 fn state_dir() -> PathBuf {
     std::env::var_os("GEMZ_STATE_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.local"))
+        .unwrap_or_else(|| PathBuf::from(".local"))
+}
+
+/// Resolves on the first SIGINT (Ctrl-C), SIGTERM (what `timeout`, service managers and CI
+/// runners send) or SIGHUP (a closed terminal): each stops everything `serve` started.
+/// The handlers are installed when this is called, not when the future is first polled.
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    Ok(async move {
+        let name = tokio::select! {
+            _ = int.recv() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+            _ = hup.recv() => "SIGHUP",
+        };
+        eprintln!("{name}: stopping...");
+    })
 }
 
 #[tokio::main]
@@ -56,8 +76,14 @@ async fn serve() -> anyhow::Result<()> {
     shared::telemetry::init();
     let dir = state_dir();
     std::fs::create_dir_all(&dir)?;
-    let postgres = services::Postgres::start(&dir).await?;
-    let sqs = services::Sqs::start(&dir).await?;
+    // Servers are started after the signal handlers are installed, so a signal that arrives
+    // while they start still stops them; a killed earlier run's leftovers are stopped first.
+    let mut stop = Box::pin(stop_signal()?);
+    local::procs::reap_leftovers(&dir);
+    let (postgres, sqs) = tokio::select! {
+        started = start_services(&dir) => started?,
+        _ = &mut stop => return Ok(()),
+    };
 
     // The creator API: a given server, the real API, or the recorded responses replayed.
     let (base_url, key, _replay) = match (
@@ -120,13 +146,10 @@ async fn serve() -> anyhow::Result<()> {
     eprintln!(
         "HTTP API: http://127.0.0.1:{port}   token: cargo run -q -p local -- token YOUR_USER_ID"
     );
-    eprintln!("Ctrl-C stops everything this started.");
+    eprintln!("Ctrl-C, SIGTERM or SIGHUP stops everything this started.");
     let router = local::gateway::router(Arc::clone(&app), auth);
     axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-            eprintln!("stopping...");
-        })
+        .with_graceful_shutdown(stop)
         .await?;
     let _ = stop_tx.send(true);
     let _ = tokio::join!(poller, sweeper);
@@ -134,6 +157,14 @@ async fn serve() -> anyhow::Result<()> {
     drop(sqs);
     drop(postgres);
     Ok(())
+}
+
+async fn start_services(
+    dir: &std::path::Path,
+) -> anyhow::Result<(services::Postgres, services::Sqs)> {
+    let postgres = services::Postgres::start(dir).await?;
+    let sqs = services::Sqs::start(dir).await?;
+    Ok((postgres, sqs))
 }
 
 fn print_response(response: lambda_http::Response<Body>) {

@@ -7,6 +7,7 @@
 use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
+    sync::Mutex,
     time::Duration,
 };
 
@@ -18,6 +19,8 @@ use aws_sdk_sqs::{
 use serde_json::json;
 use shared::pipeline::queue::SqsQueue;
 
+use crate::procs::{self, as_postgres, Record};
+
 /// A PostgreSQL server to use; a private cluster is stopped and deleted on drop.
 pub struct Postgres {
     pub url: String,
@@ -28,6 +31,9 @@ struct Cluster {
     dir: PathBuf,
     bin: PathBuf,
     port: u16,
+    state_dir: PathBuf,
+    /// The running postmaster's record (see [`procs`]).
+    record: Mutex<Option<Record>>,
 }
 
 impl Cluster {
@@ -58,6 +64,19 @@ impl Cluster {
                 log.display()
             );
         }
+        let pid: u32 = std::fs::read_to_string(data.join("postmaster.pid"))
+            .ok()
+            .and_then(|text| text.lines().next()?.trim().parse().ok())
+            .context("the private PostgreSQL cluster wrote no postmaster.pid")?;
+        let record = Record::write(
+            &self.state_dir,
+            "postgres",
+            pid,
+            &self.dir.to_string_lossy(),
+        )?;
+        if let Some(old) = self.record.lock().expect("record lock").replace(record) {
+            old.remove();
+        }
         Ok(())
     }
 
@@ -71,6 +90,9 @@ impl Cluster {
         if !ok {
             bail!("the private PostgreSQL cluster did not stop");
         }
+        if let Some(record) = self.record.lock().expect("record lock").take() {
+            record.remove();
+        }
         Ok(())
     }
 }
@@ -80,22 +102,6 @@ impl Drop for Cluster {
         let _ = self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
         eprintln!("stopped the private PostgreSQL cluster");
-    }
-}
-
-fn as_postgres(program: &Path) -> Command {
-    // initdb and postgres refuse to run as root.
-    let is_root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0"))
-        .unwrap_or(false);
-    if is_root {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(program);
-        c
-    } else {
-        Command::new(program)
     }
 }
 
@@ -129,7 +135,8 @@ impl Postgres {
         Self::private(state_dir).await
     }
 
-    /// A private cluster in a new folder under `state_dir`, on a free port.
+    /// A private cluster on a free port, in a new folder of the temporary folder (see
+    /// [`procs::cluster_dir`]), recorded under `state_dir` until it is stopped.
     pub async fn private(state_dir: &Path) -> anyhow::Result<Self> {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .ok()
@@ -140,12 +147,7 @@ impl Postgres {
             .filter(|p| p.join("initdb").exists())
             .max()
             .context("No PostgreSQL server found: set DATABASE_URL, start one on 127.0.0.1:5432, or install the server (apt-get install postgresql; scripts/run does this)")?;
-        let dir = state_dir.join(format!("pg-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir)?;
-        let _ = Command::new("chown")
-            .args(["-R", "postgres:postgres"])
-            .arg(&dir)
-            .status();
+        let dir = procs::cluster_dir()?;
         let port = free_port()?;
         let data = dir.join("data");
         let ok = as_postgres(&bin.join("initdb"))
@@ -161,12 +163,15 @@ impl Postgres {
             .status()?
             .success();
         if !ok {
-            bail!("initdb failed");
+            let _ = std::fs::remove_dir_all(&dir);
+            bail!("initdb failed in {}", dir.display());
         }
         let cluster = Cluster {
             dir: dir.clone(),
             bin,
             port,
+            state_dir: state_dir.to_owned(),
+            record: Mutex::new(None),
         };
         cluster.start()?;
         eprintln!("PostgreSQL: started a private cluster on 127.0.0.1:{port}");
@@ -229,18 +234,28 @@ pub fn free_port() -> anyhow::Result<u16> {
 pub struct Sqs {
     pub queue: SqsQueue,
     pub dlq_url: String,
-    moto: Option<Child>,
+    moto: Option<(Child, Record)>,
 }
 
 impl Drop for Sqs {
     fn drop(&mut self) {
-        if let Some(mut child) = self.moto.take() {
+        if let Some((mut child, record)) = self.moto.take() {
             let _ = child.kill();
             let _ = child.wait();
+            record.remove();
             eprintln!("stopped the SQS emulator");
         }
     }
 }
+
+/// moto's server, started so that the kernel stops it when its parent dies, however that
+/// happens (`PR_SET_PDEATHSIG`; the records in [`procs`] cover what this cannot).
+const MOTO_LAUNCHER: &str = "import ctypes, os, runpy, signal, sys
+ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(0)
+sys.argv = ['moto.server'] + sys.argv[2:]
+runpy.run_module('moto.server', run_name='__main__')";
 
 /// The template's queue settings: visibility timeout 360 s, retention 4 days, redrive to the
 /// dead-letter queue after 5 deliveries.
@@ -270,14 +285,16 @@ impl Sqs {
                 let port = free_port()?;
                 let log = std::fs::File::create(state_dir.join("moto.log"))?;
                 let child = Command::new("python3")
-                    .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+                    .args(["-c", MOTO_LAUNCHER, &std::process::id().to_string()])
+                    .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                     .stdout(log.try_clone()?)
                     .stderr(log)
                     .spawn()
                     .context("Failed to start moto's server: pip install 'moto[server]' (scripts/run does this)")?;
+                let record = Record::write(state_dir, "moto", child.id(), "")?;
                 let endpoint = format!("http://127.0.0.1:{port}");
                 eprintln!("SQS: started moto's server on {endpoint}");
-                (endpoint, Some(child))
+                (endpoint, Some((child, record)))
             }
         };
         let config = aws_sdk_sqs::Config::builder()

@@ -2,7 +2,6 @@
 //! the local gateway (real HTTP, real JWT check) over a real database and queue.
 
 use std::{
-    path::Path,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -537,8 +536,7 @@ async fn no_route_reads_or_changes_another_users_data() {
 
 #[tokio::test]
 async fn searches_survive_a_database_restart_and_requests_fail_fast_while_it_is_down() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.local/reliability");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = std::env::temp_dir().join(format!("gemz-state-{}", uuid::Uuid::new_v4().simple()));
     let postgres = Postgres::private(&dir).await.unwrap();
     let mut config = TestDb::config(&postgres.url, 2);
     config.acquire_timeout = Duration::from_secs(2);
@@ -646,4 +644,6 @@ async fn searches_survive_a_database_restart_and_requests_fail_fast_while_it_is_
         assert_eq!(row.get::<_, i64>(3), row.get::<_, i64>(4));
     }
     pool.close();
+    drop(postgres);
+    let _ = std::fs::remove_dir_all(&dir);
 }

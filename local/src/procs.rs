@@ -1,0 +1,173 @@
+//! The servers `local` starts, recorded so that none outlives it.
+//!
+//! Each server started (moto's server, a private PostgreSQL cluster) leaves a small file in
+//! `<state dir>/children/` while it runs: `moto-PID` or `postgres-PID`, the latter holding the
+//! cluster's folder. A clean stop removes the file. A run that was killed (SIGKILL, a crash) leaves
+//! its files behind, and the next start calls [`reap_leftovers`], which stops what they name and
+//! deletes the clusters. `scripts/lib.sh` writes and reaps the same files, so a killed script and a
+//! killed `local serve` are cleaned up by whichever starts next.
+//!
+//! Private clusters live in the system's temporary folder, never in the checkout: `initdb` and
+//! `postgres` refuse to run as root, so as root they run as the `postgres` user, which cannot reach
+//! a checkout under a private (0700) folder such as root's home.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context};
+
+/// The folder of the records, created when absent.
+fn children_dir(state_dir: &Path) -> PathBuf {
+    state_dir.join("children")
+}
+
+/// A running server's record; removed by [`Record::remove`] once the server is stopped.
+#[derive(Debug)]
+pub struct Record(PathBuf);
+
+impl Record {
+    /// Records a server: `kind` is `moto` or `postgres`; `note` the cluster's folder.
+    pub fn write(state_dir: &Path, kind: &str, pid: u32, note: &str) -> anyhow::Result<Self> {
+        let dir = children_dir(state_dir);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("Failed to create {}", dir.display()))?;
+        let path = dir.join(format!("{kind}-{pid}"));
+        std::fs::write(&path, note)
+            .with_context(|| format!("Failed to write {}", path.display()))?;
+        Ok(Self(path))
+    }
+
+    pub fn remove(&self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The servers recorded under `state_dir` as `(kind, pid, note)`.
+pub fn recorded(state_dir: &Path) -> Vec<(String, u32, String)> {
+    let Ok(entries) = std::fs::read_dir(children_dir(state_dir)) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let (kind, pid) = name.rsplit_once('-')?;
+            let note = std::fs::read_to_string(e.path()).unwrap_or_default();
+            Some((kind.to_owned(), pid.parse().ok()?, note.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// Whether `pid` runs a program whose command line contains `marker` (so a recycled pid that
+/// now belongs to something else is never signalled).
+pub fn runs(pid: u32, marker: &str) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|cmd| {
+            let text = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            text.contains(marker)
+        })
+        .unwrap_or(false)
+}
+
+fn alive(pid: u32) -> bool {
+    // A zombie has exited; only its parent's wait is missing.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Sends `signal` (a name such as `TERM`) to `pid`, then waits up to `grace` for it to exit and
+/// kills it if it has not.
+pub fn stop_pid(pid: u32, signal: &str, grace: Duration) {
+    let _ = Command::new("kill")
+        .args([format!("-{signal}"), pid.to_string()])
+        .status();
+    let until = Instant::now() + grace;
+    while alive(pid) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if alive(pid) {
+        let _ = Command::new("kill")
+            .args(["-KILL".to_owned(), pid.to_string()])
+            .status();
+    }
+}
+
+/// Stops every server a killed earlier run left behind, and deletes its clusters.
+pub fn reap_leftovers(state_dir: &Path) {
+    for (kind, pid, note) in recorded(state_dir) {
+        let marker = match kind.as_str() {
+            "moto" => "moto.server",
+            "postgres" => "postgres",
+            _ => continue,
+        };
+        if runs(pid, marker) {
+            eprintln!("stopping {kind} (pid {pid}) left by an earlier run");
+            // SIGQUIT is PostgreSQL's immediate shutdown; moto stops on SIGTERM.
+            let signal = if kind == "postgres" { "QUIT" } else { "TERM" };
+            stop_pid(pid, signal, Duration::from_secs(10));
+        }
+        if kind == "postgres" && note.contains("gemz-pg") {
+            let _ = std::fs::remove_dir_all(&note);
+        }
+        let _ = std::fs::remove_file(children_dir(state_dir).join(format!("{kind}-{pid}")));
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.trim_ascii() == b"0")
+        .unwrap_or(false)
+}
+
+/// `program` as the user PostgreSQL's tools accept: `postgres` when we are root.
+pub fn as_postgres(program: &Path) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+/// A new, empty folder for a private PostgreSQL cluster, owned by whoever runs the server and
+/// reachable by them: under `$TMPDIR` when they can traverse it, else under `/tmp`.
+pub fn cluster_dir() -> anyhow::Result<PathBuf> {
+    let name = format!("gemz-pg-{}", uuid::Uuid::new_v4().simple());
+    let tmp = std::env::temp_dir();
+    let root = is_root();
+    let base = if !root
+        || Command::new("runuser")
+            .args(["-u", "postgres", "--", "test", "-w"])
+            .arg(&tmp)
+            .status()
+            .is_ok_and(|s| s.success())
+    {
+        tmp
+    } else {
+        PathBuf::from("/tmp")
+    };
+    let dir = base.join(name);
+    std::fs::create_dir(&dir).with_context(|| format!("Failed to create {}", dir.display()))?;
+    if root {
+        let ok = Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            let _ = std::fs::remove_dir(&dir);
+            bail!("Failed to give {} to the postgres user", dir.display());
+        }
+    }
+    Ok(dir)
+}
