@@ -5,6 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use lambda_http::{Body, Request, Response};
 use shared::{
+    admin::AdminState,
     config::Config,
     db::{settings::SettingsCache, Pool},
     pipeline::{api::CreatorApi, queue::SqsQueue, worker::Worker},
@@ -15,12 +16,28 @@ pub struct App {
     pub start: start_scraping::State<SqsQueue>,
     pub worker: Worker<SqsQueue>,
     pub sweeper: sweeper::State<SqsQueue>,
+    pub overview: admin_overview::State,
 }
 
 impl App {
-    pub fn new(config: &Config, pool: Pool, queue: SqsQueue, api: CreatorApi) -> Arc<Self> {
+    /// `dead_letters`: the jobs queue's dead-letter queue, for the operator overview.
+    pub fn new(
+        config: &Config,
+        pool: Pool,
+        queue: SqsQueue,
+        dead_letters: Option<SqsQueue>,
+        api: CreatorApi,
+    ) -> Arc<Self> {
         let cache = || SettingsCache::new(config.settings_cache_ttl);
         Arc::new(Self {
+            overview: admin_overview::State {
+                admin: AdminState {
+                    pool: pool.clone(),
+                    admins: config.admins.clone(),
+                },
+                dead_letters,
+                settings: cache(),
+            },
             start: start_scraping::State {
                 pool: pool.clone(),
                 queue: queue.clone(),
@@ -46,6 +63,7 @@ impl App {
     /// Runs `function`'s handler with an API Gateway request.
     pub async fn invoke_http(&self, function: &str, req: Request) -> Option<Response<Body>> {
         let pool = &self.pool;
+        let admin = &self.overview.admin;
         Some(match function {
             "create-campaign" => create_campaign::handler(pool, req).await,
             "list-campaigns" => list_campaigns::handler(pool, req).await,
@@ -56,6 +74,16 @@ impl App {
             "job-status" => job_status::handler(pool, req).await,
             "cancel-job" => cancel_job::handler(pool, req).await,
             "export-creators" => export_creators::handler(pool, req).await,
+            "update-campaign" => update_campaign::handler(pool, req).await,
+            "delete-campaign" => delete_campaign::handler(pool, req).await,
+            "admin-list-users" => admin_list_users::handler(admin, req).await,
+            "admin-set-admin" => admin_set_admin::handler(admin, req).await,
+            "admin-list-config" => admin_list_config::handler(admin, req).await,
+            "admin-get-config" => admin_get_config::handler(admin, req).await,
+            "admin-update-config" => admin_update_config::handler(admin, req).await,
+            "admin-reset-config" => admin_reset_config::handler(admin, req).await,
+            "admin-config-changes" => admin_config_changes::handler(admin, req).await,
+            "admin-overview" => admin_overview::handler(&self.overview, req).await,
             _ => return None,
         })
     }

@@ -26,6 +26,9 @@ struct Claims {
     aud: String,
     iat: i64,
     exp: i64,
+    /// What the Clerk JWT template adds (`"email": "{{user.primary_email_address}}"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
 }
 
 impl Auth {
@@ -65,6 +68,16 @@ impl Auth {
 
     /// A token for `user_id`, valid for `hours`.
     pub fn mint(&self, user_id: &str, hours: i64) -> anyhow::Result<String> {
+        self.mint_with_email(user_id, None, hours)
+    }
+
+    /// A token for `user_id` with an `email` claim, valid for `hours`.
+    pub fn mint_with_email(
+        &self,
+        user_id: &str,
+        email: Option<&str>,
+        hours: i64,
+    ) -> anyhow::Result<String> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_owned(),
@@ -72,6 +85,7 @@ impl Auth {
             aud: AUDIENCE.to_owned(),
             iat: now,
             exp: now + hours * 3600,
+            email: email.map(str::to_owned),
         };
         Ok(encode(
             &Header::new(Algorithm::HS256),

@@ -32,6 +32,7 @@ pub fn router(app: Arc<App>, auth: Auth) -> Router {
             "GET" => MethodFilter::GET,
             "POST" => MethodFilter::POST,
             "PATCH" => MethodFilter::PATCH,
+            "PUT" => MethodFilter::PUT,
             "DELETE" => MethodFilter::DELETE,
             other => panic!("unsupported method {other}"),
         };

@@ -49,7 +49,7 @@ impl FunctionEnv {
                      ('{SIMILAR_CAMPAIGN}', '{USER}', 'Similar campaign', 'similar');
                  INSERT INTO scraping_jobs (id, user_id, campaign_id, platform, search_type, keywords, target_results, timeout_at)
                  VALUES ('{JOB}', '{USER}', '{KEYWORD_CAMPAIGN}', 'TikTok', 'keyword', '[\"nike\"]', 100, now() + interval '1 hour');
-                 UPDATE system_configurations SET value = '0' WHERE key = 'continuation_delay_seconds';"
+                 UPDATE system_configurations SET value = '0' WHERE key = 'continuation_delay';"
             ))
             .await
             .expect("seed the event files' ids");
@@ -65,6 +65,9 @@ impl FunctionEnv {
         [
             ("DATABASE_URL", self.db.url.clone()),
             ("JOBS_QUEUE_URL", self.queue.url.clone()),
+            ("DEAD_LETTER_QUEUE_URL", self.queue.dlq_url.clone()),
+            // The admin events' `email` claim.
+            ("ADMIN_EMAILS", "ops@example.com".into()),
             (
                 "AWS_ENDPOINT_URL_SQS",
                 std::env::var("AWS_ENDPOINT_URL_SQS").unwrap_or_default(),

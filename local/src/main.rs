@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! local serve                        everything, in the foreground, until Ctrl-C
-//! local token USER_ID                a bearer token for USER_ID (valid 24 h)
+//! local token USER_ID [--email A]    a bearer token for USER_ID (valid 24 h), with an email claim
 //! local migrate                      apply migrations to DATABASE_URL
 //! local invoke FUNCTION EVENT.json   run one HTTP function's handler with an event file
 //! ```
@@ -49,6 +49,11 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", Auth::from_env_or_file(&state_dir())?.mint(user, 24)?);
             Ok(())
         }
+        ["token", user, "--email", email] => {
+            let auth = Auth::from_env_or_file(&state_dir())?;
+            println!("{}", auth.mint_with_email(user, Some(email), 24)?);
+            Ok(())
+        }
         ["migrate"] => {
             let config = shared::runtime::init().await?;
             let pool = shared::db::pool(&config.database)?;
@@ -63,12 +68,12 @@ async fn main() -> anyhow::Result<()> {
             let request = lambda_http::request::from_str(&text).context("Not an API Gateway HTTP API event")?;
             let queue = shared::pipeline::queue::SqsQueue::from_env(config.jobs_queue_url.clone().unwrap_or_default()).await;
             let api = CreatorApi::new(&config.creator_api, config.creator_api.api_key.as_deref().unwrap_or_default())?;
-            let app = App::new(&config, pool, queue, api);
+            let app = App::new(&config, pool, queue, None, api);
             let response = app.invoke_http(function, request).await.with_context(|| format!("unknown function {function}"))?;
             print_response(response);
             Ok(())
         }
-        _ => bail!("usage: local serve | local token USER_ID | local migrate | local invoke FUNCTION EVENT.json"),
+        _ => bail!("usage: local serve | local token USER_ID [--email ADDRESS] | local migrate | local invoke FUNCTION EVENT.json"),
     }
 }
 
@@ -128,7 +133,10 @@ async fn serve() -> anyhow::Result<()> {
         eprintln!("migrations: {applied} applied");
     }
     let api = CreatorApi::new(&config.creator_api, &key)?;
-    let app = App::new(&config, pool, sqs.queue.clone(), api);
+    let dead_letters = (!sqs.dlq_url.is_empty()).then(|| {
+        shared::pipeline::queue::SqsQueue::new(sqs.queue.client().clone(), sqs.dlq_url.clone())
+    });
+    let app = App::new(&config, pool, sqs.queue.clone(), dead_letters, api);
     let auth = Auth::from_env_or_file(&dir)?;
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -173,6 +173,13 @@ fn check_shallow(spec: &Value, schema: &Value, value: &Value, at: &str, errors: 
                 check(spec, s, v, &format!("{at}.{k}"), errors);
             }
         }
+        if let Some(extra) = schema.get("additionalProperties").filter(|a| a.is_object()) {
+            for (k, v) in map {
+                if schema["properties"].get(k).is_none() {
+                    check(spec, extra, v, &format!("{at}.{k}"), errors);
+                }
+            }
+        }
     }
     if let (Value::Array(items), Some(s)) = (value, schema.get("items")) {
         for (i, v) in items.iter().enumerate() {
@@ -252,11 +259,12 @@ impl Api {
         let replay = Replay::start().await;
         let config = Config::from_lookup(|k| match k {
             "DATABASE_URL" => Some(db.url.clone()),
+            "ADMIN_USER_IDS" => Some("user_a".into()),
             _ => None,
         })
         .unwrap();
         let api = CreatorApi::new(&config.creator_api, "k").unwrap();
-        let app = App::new(&config, db.pool.clone(), queue.queue(), api);
+        let app = App::new(&config, db.pool.clone(), queue.queue(), None, api);
         let auth = Auth::new(b"contract-test");
         let (token_a, token_b) = (
             auth.mint("user_a", 1).unwrap(),
@@ -311,6 +319,13 @@ impl Api {
             !documented.is_null(),
             "{method} {route} answered {status}, which is not documented"
         );
+        if documented.get("content").is_none() {
+            assert!(
+                text.is_empty(),
+                "{method} {route} {status}: a body where none is described"
+            );
+            return Value::Null;
+        }
         let media = content_type.split(';').next().unwrap().trim().to_owned();
         let schema = &documented["content"][&media]["schema"];
         assert!(
@@ -606,6 +621,66 @@ async fn every_route_answers_as_described() {
         409,
     )
     .await;
+
+    // Campaign management.
+    let route = "/campaigns/{campaignId}";
+    let path = format!("/campaigns/{id}");
+    let renamed = json!({"name": "Renamed", "status": "archived"});
+    api.call("PATCH", route, &path, b, Some(renamed.clone()), 404)
+        .await;
+    api.call("PATCH", route, &path, a, Some(json!({})), 400)
+        .await;
+    let patched = api.call("PATCH", route, &path, a, Some(renamed), 200).await;
+    assert_eq!(patched["status"], "archived");
+    api.call("DELETE", route, &path, b, None, 404).await;
+    api.call("DELETE", route, &path, a, None, 204).await;
+    api.call("GET", route, &path, a, None, 404).await;
+
+    // Admin routes: user_a is named by ADMIN_USER_IDS, user_b is no admin.
+    let setting = "/admin/config/{category}/{key}";
+    let delay = "/admin/config/timing/continuation_delay";
+    for (method, route, path, body) in [
+        ("GET", "/admin/users", "/admin/users?admin=true", None),
+        (
+            "PUT",
+            "/admin/users/{userId}/admin",
+            "/admin/users/user_c/admin",
+            Some(json!({"isAdmin": true})),
+        ),
+        ("GET", "/admin/config", "/admin/config", None),
+        ("GET", setting, delay, None),
+        ("PUT", setting, delay, Some(json!({"value": "3s"}))),
+        ("DELETE", setting, delay, None),
+        (
+            "GET",
+            "/admin/config/changes",
+            "/admin/config/changes",
+            None,
+        ),
+        ("GET", "/admin/overview", "/admin/overview", None),
+    ] {
+        api.call(method, route, path, b, body.clone(), 403).await;
+        api.call(method, route, path, a, body, 200).await;
+    }
+    api.call("PUT", setting, delay, a, Some(json!({"value": "16m"})), 400)
+        .await;
+    api.call("GET", setting, "/admin/config/timing/nope", a, None, 404)
+        .await;
+    let changes = api
+        .call(
+            "GET",
+            "/admin/config/changes",
+            "/admin/config/changes?limit=1",
+            a,
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(changes["pagination"]["total"], 2);
+    let admins = api
+        .call("GET", "/admin/users", "/admin/users", a, None, 200)
+        .await;
+    assert_eq!(admins["users"][0]["userId"], "user_c");
 }
 
 #[test]
@@ -666,6 +741,7 @@ async fn job_status_body(db: &TestDb, req: testkit::ApiRequest) -> Value {
         &config,
         db.pool.clone(),
         queue,
+        None,
         CreatorApi::new(&config.creator_api, "k").unwrap(),
     );
     let res = app.invoke_http("job-status", req.build()).await.unwrap();

@@ -27,7 +27,7 @@ async fn serve(db_url: &str, pool: shared::db::Pool, queue: &TestQueue, replay: 
     })
     .unwrap();
     let api = CreatorApi::new(&config.creator_api, "k").unwrap();
-    let app = App::new(&config, pool, queue.queue(), api);
+    let app = App::new(&config, pool, queue.queue(), None, api);
     let auth = Auth::new(b"reliability");
     let (a, b) = (
         auth.mint("user_a", 1).unwrap(),
@@ -546,7 +546,7 @@ async fn searches_survive_a_database_restart_and_requests_fail_fast_while_it_is_
         .await
         .unwrap();
     let client = pool.get().await.unwrap();
-    client.batch_execute("UPDATE system_configurations SET value = '0' WHERE key = 'continuation_delay_seconds';
+    client.batch_execute("UPDATE system_configurations SET value = '0' WHERE key = 'continuation_delay';
                           UPDATE system_configurations SET value = '3' WHERE key = 'max_api_calls_tiktok_keyword';").await.unwrap();
     drop(client);
     let (queue, replay) = (TestQueue::new(5).await, Replay::start().await);

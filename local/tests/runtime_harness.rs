@@ -79,6 +79,15 @@ async fn every_function_binary_answers_its_events_through_the_runtime_api() {
         ),
         ("job-status", &["job-status"], &[200]),
         ("export-creators", &["export-creators"], &[200]),
+        ("update-campaign", &["update-campaign"], &[200]),
+        ("admin-list-users", &["admin-list-users"], &[200]),
+        ("admin-set-admin", &["admin-set-admin"], &[200]),
+        ("admin-list-config", &["admin-list-config"], &[200]),
+        ("admin-get-config", &["admin-get-config"], &[200]),
+        ("admin-update-config", &["admin-update-config"], &[200]),
+        ("admin-reset-config", &["admin-reset-config"], &[200]),
+        ("admin-config-changes", &["admin-config-changes"], &[200]),
+        ("admin-overview", &["admin-overview"], &[200]),
     ];
     for (function, events, expected) in http {
         let answers = env.run(function, events).await;
@@ -104,6 +113,30 @@ async fn every_function_binary_answers_its_events_through_the_runtime_api() {
     assert_eq!(sweep[0], json!({"timedOut": 0, "resent": 0, "deleted": 0}));
     let migrated = env.run("migrate", &["migrate"]).await;
     assert_eq!(migrated[0], json!({"applied": 0}));
+
+    let changes = env
+        .run("admin-config-changes", &["admin-config-changes"])
+        .await;
+    let body: Value = serde_json::from_str(changes[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        body["pagination"]["total"], 2,
+        "the update and the reset: {body}"
+    );
+    // Last: it deletes the campaign the other events use.
+    let deleted = env.run("delete-campaign", &["delete-campaign"]).await;
+    assert_eq!(status(&deleted[0]), 204);
+    let gone: i64 = env
+        .db
+        .client()
+        .await
+        .query_one(
+            "SELECT count(*) FROM campaigns WHERE id = $1::text::uuid",
+            &[&local::harness::KEYWORD_CAMPAIGN],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(gone, 0);
 }
 
 #[tokio::test]

@@ -75,10 +75,14 @@ impl std::fmt::Debug for CreatorApiConfig {
 pub struct Config {
     pub database: DatabaseConfig,
     pub jobs_queue_url: Option<String>,
+    /// The jobs queue's dead-letter queue, whose depth the operator overview reports.
+    pub dead_letter_queue_url: Option<String>,
     pub max_receive_count: u32,
     pub step_lease_secs: u64,
     pub creator_api: CreatorApiConfig,
     pub settings_cache_ttl: Duration,
+    /// Who is an admin besides the users flagged `is_admin` (see [`crate::domain::admin`]).
+    pub admins: crate::domain::admin::Admins,
     /// Secrets Manager ids to resolve at cold start (see [`crate::runtime::init`]).
     pub database_secret: Option<String>,
     pub api_key_secret: Option<String>,
@@ -120,6 +124,11 @@ impl Config {
                 timeout: env.millis("SCRAPECREATORS_TIMEOUT_MS", 20_000)?,
             },
             settings_cache_ttl: Duration::from_secs(env.parsed("SETTINGS_CACHE_TTL_SECS", 30u64)?),
+            admins: crate::domain::admin::Admins::new(
+                &env.optional("ADMIN_USER_IDS").unwrap_or_default(),
+                &env.optional("ADMIN_EMAILS").unwrap_or_default(),
+            ),
+            dead_letter_queue_url: env.optional("DEAD_LETTER_QUEUE_URL"),
         })
     }
 

@@ -54,6 +54,8 @@ pub enum ApiError {
     },
     #[error("authentication required")]
     Unauthorized,
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{message}")]
@@ -87,6 +89,7 @@ impl ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -98,7 +101,9 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest { code, .. } | Self::Conflict { code, .. } => code,
+            Self::BadRequest { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Forbidden { code, .. } => code,
             Self::Unauthorized => "unauthorized",
             Self::NotFound(_) => "not_found",
             Self::PayloadTooLarge => "payload_too_large",
@@ -180,6 +185,19 @@ pub fn user_id(req: &Request) -> Result<String> {
         .ok_or(ApiError::Unauthorized)
 }
 
+/// A verified claim of the caller's token other than `sub` (such as `email`), when present.
+pub fn claim(req: &Request, name: &str) -> Option<String> {
+    let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() else {
+        return None;
+    };
+    ctx.authorizer
+        .as_ref()
+        .and_then(|a| a.jwt.as_ref())
+        .and_then(|jwt| jwt.claims.get(name))
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
 /// Parses the body as `T`: 415 for a non-JSON content type, 413 past [`MAX_BODY_BYTES`], 400 for
 /// malformed JSON, wrong types or unknown fields (types deny unknown fields), with the serde
 /// message as detail. An absent body is parsed as `{}`, so missing fields are named.
@@ -242,6 +260,28 @@ pub fn query_int(req: &Request, name: &str, min: i64, max: i64) -> Result<Option
     }
 }
 
+/// Answers 403 `forbidden` unless the caller is an admin: named by the deployment (by id or by
+/// their verified `email` claim) or flagged in their profile. Admin routes call it first, so a
+/// non-admin's request reads and changes nothing.
+pub async fn require_admin(
+    pool: &crate::db::Pool,
+    admins: &crate::domain::admin::Admins,
+    user: &str,
+    req: &Request,
+) -> Result<()> {
+    if admins.names(user, claim(req, "email").as_deref()) {
+        return Ok(());
+    }
+    let client = pool.get().await?;
+    if crate::db::admins::is_flagged(&client, user).await? {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden {
+        code: "forbidden",
+        message: "Only admins may use this route".into(),
+    })
+}
+
 /// A JSON response.
 pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
     let body = serde_json::to_vec(value).expect("response values serialize");
@@ -250,6 +290,15 @@ pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Bo
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::CACHE_CONTROL, "no-store")
         .body(Body::Binary(body))
+        .expect("a static response is valid")
+}
+
+/// A response without a body (204).
+pub fn empty_response(status: StatusCode) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::Empty)
         .expect("a static response is valid")
 }
 

@@ -7,6 +7,7 @@
 //! - [`pipeline`]: the background search: creator API client, per-platform steps, the job queue.
 //! - [`telemetry`]: structured logs.
 
+pub mod admin;
 pub mod config;
 pub mod db;
 pub mod domain;

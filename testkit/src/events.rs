@@ -13,6 +13,7 @@ pub struct ApiRequest {
     headers: Map<String, Value>,
     body: Option<String>,
     user: Option<String>,
+    claims: Map<String, Value>,
 }
 
 impl ApiRequest {
@@ -27,12 +28,20 @@ impl ApiRequest {
             headers: Map::new(),
             body: None,
             user: None,
+            claims: Map::new(),
         }
     }
 
     /// The verified caller (`sub` claim).
     pub fn user(mut self, user_id: &str) -> Self {
         self.user = Some(user_id.to_owned());
+        self
+    }
+
+    /// Another verified claim of the caller's token, such as `email`.
+    pub fn claim(mut self, name: &str, value: &str) -> Self {
+        self.claims
+            .insert(name.to_owned(), Value::String(value.to_owned()));
         self
     }
 
@@ -80,7 +89,11 @@ impl ApiRequest {
             query_params.insert(k.clone(), Value::String(v.clone()));
         }
         let authorizer = self.user.as_ref().map(|sub| {
-            json!({"jwt": {"claims": {"sub": sub, "iss": "https://clerk.example.com", "aud": "gemz"}, "scopes": null}})
+            let mut claims = self.claims.clone();
+            claims.insert("sub".into(), json!(sub));
+            claims.insert("iss".into(), json!("https://clerk.example.com"));
+            claims.insert("aud".into(), json!("gemz"));
+            json!({"jwt": {"claims": claims, "scopes": null}})
         });
         let mut context = json!({
             "accountId": "123456789012",

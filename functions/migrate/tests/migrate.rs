@@ -52,11 +52,14 @@ async fn as_a_custom_resource_it_migrates_and_answers_cloudformation() {
     )
     .await
     .unwrap();
-    assert_eq!(answer["applied"], 7);
+    assert_eq!(answer["applied"], 9);
     let responses = received.lock().unwrap().clone();
     assert_eq!(responses.len(), 1);
     assert_eq!(responses[0]["Status"], "SUCCESS");
     assert_eq!(responses[0]["RequestId"], "r-1");
     assert_eq!(responses[0]["LogicalResourceId"], "Migrations");
-    assert_eq!(db.count("system_configurations").await, 17);
+    assert_eq!(
+        db.count("system_configurations").await,
+        shared::domain::settings::DEFINITIONS.len() as i64
+    );
 }

@@ -54,8 +54,8 @@ pub async fn sweep<Q: JobQueue>(state: &State<Q>) -> anyhow::Result<Sweep> {
     }
     let deleted = jobs::delete_expired(
         &client,
-        settings.completed_retention_days(),
-        settings.failed_retention_days(),
+        settings.completed_retention(),
+        settings.failed_retention(),
     )
     .await?;
     let sweep = Sweep {

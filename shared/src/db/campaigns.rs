@@ -7,7 +7,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::{jobs::JobSummary, GenericClient};
-use crate::domain::campaign::NewCampaign;
+use crate::domain::campaign::{CampaignChange, NewCampaign};
 
 /// A campaign as shown to its owner.
 #[derive(Debug, Clone, Serialize)]
@@ -136,4 +136,90 @@ pub async fn mark_active(
         )
         .await?;
     Ok(())
+}
+
+/// Applies a change to the user's campaign; `None` when it is not theirs or does not exist.
+#[tracing::instrument(skip(client))]
+pub async fn update(
+    client: &impl GenericClient,
+    user_id: &str,
+    id: Uuid,
+    change: &CampaignChange,
+) -> Result<Option<Campaign>, tokio_postgres::Error> {
+    let sql = format!(
+        "UPDATE campaigns SET name = COALESCE($3, name),
+                description = CASE WHEN $4 THEN $5 ELSE description END,
+                status = COALESCE($6, status)
+         WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
+    );
+    let row = client
+        .query_opt(
+            &sql,
+            &[
+                &id,
+                &user_id,
+                &change.name,
+                &change.description.is_some(),
+                &change.description.clone().flatten(),
+                &change.status.map(|s| s.as_str()),
+            ],
+        )
+        .await?;
+    Ok(row.as_ref().map(Campaign::from_row))
+}
+
+/// What deleting a campaign removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deleted {
+    /// Searches that were still running and were cancelled first.
+    pub cancelled: u64,
+    pub searches: u64,
+}
+
+/// Deletes the user's campaign in one transaction: its running searches are cancelled (so a
+/// worker holding one of their steps finds it gone and pays for nothing more), then the campaign
+/// goes with its searches and creators, and its rows of the legacy tables. `None` when it is not
+/// theirs or does not exist.
+#[tracing::instrument(skip(client))]
+pub async fn delete(
+    client: &mut deadpool_postgres::Client,
+    user_id: &str,
+    id: Uuid,
+) -> Result<Option<Deleted>, tokio_postgres::Error> {
+    let tx = client.transaction().await?;
+    let owned = tx
+        .query_opt(
+            "SELECT 1 FROM campaigns WHERE id = $1 AND user_id = $2 FOR UPDATE",
+            &[&id, &user_id],
+        )
+        .await?
+        .is_some();
+    if !owned {
+        return Ok(None);
+    }
+    let cancelled = tx
+        .execute(
+            "UPDATE scraping_jobs SET status = 'cancelled', completed_at = now(),
+                 lease_token = NULL, lease_expires_at = NULL
+             WHERE campaign_id = $1 AND status IN ('pending', 'processing')",
+            &[&id],
+        )
+        .await?;
+    let searches = tx
+        .execute("DELETE FROM scraping_jobs WHERE campaign_id = $1", &[&id])
+        .await?;
+    tx.execute(
+        "DELETE FROM search_results WHERE job_id IN (SELECT id FROM search_jobs WHERE campaign_id = $1)",
+        &[&id],
+    )
+    .await?;
+    tx.execute("DELETE FROM search_jobs WHERE campaign_id = $1", &[&id])
+        .await?;
+    tx.execute("DELETE FROM campaigns WHERE id = $1", &[&id])
+        .await?;
+    tx.commit().await?;
+    Ok(Some(Deleted {
+        cancelled,
+        searches,
+    }))
 }

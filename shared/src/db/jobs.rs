@@ -499,15 +499,15 @@ pub async fn take_stalled(
 #[tracing::instrument(skip(client))]
 pub async fn delete_expired(
     client: &impl GenericClient,
-    completed_days: i32,
-    failed_days: i32,
+    completed: std::time::Duration,
+    failed: std::time::Duration,
 ) -> Result<u64, tokio_postgres::Error> {
     client
         .execute(
             "DELETE FROM scraping_jobs
-             WHERE (status = 'completed' AND completed_at < now() - make_interval(days => $1))
-                OR (status IN ('error', 'cancelled', 'timeout') AND completed_at < now() - make_interval(days => $2))",
-            &[&completed_days, &failed_days],
+             WHERE (status = 'completed' AND completed_at < now() - make_interval(secs => $1))
+                OR (status IN ('error', 'cancelled', 'timeout') AND completed_at < now() - make_interval(secs => $2))",
+            &[&completed.as_secs_f64(), &failed.as_secs_f64()],
         )
         .await
 }

@@ -3,6 +3,7 @@
 //! Every query module takes a `&impl GenericClient` (a pooled client or a transaction), so the caller
 //! decides what runs in one transaction.
 
+pub mod admins;
 pub mod campaigns;
 pub mod jobs;
 pub mod profiles;
@@ -125,6 +126,9 @@ pub async fn migrate(client: &mut tokio_postgres::Client) -> anyhow::Result<usiz
         .run_async(client)
         .await
         .context("Failed to apply migrations")?;
+    settings::seed(client)
+        .await
+        .context("Failed to seed the settings")?;
     Ok(report.applied_migrations().len())
 }
 

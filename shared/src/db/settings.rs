@@ -7,29 +7,66 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::GenericClient;
-use crate::domain::{campaign::SearchType, search::Platform};
+use chrono::{DateTime, Utc};
 
-/// The settings the pipeline reads, with the seeded defaults as fallbacks for absent or malformed
-/// rows (a typo in the table must not stop searches).
+use super::GenericClient;
+use crate::domain::{
+    campaign::SearchType,
+    search::Platform,
+    settings::{self as definitions, Value},
+};
+
+/// The settings as the functions read them: every definition's stored value, parsed by its type.
+/// A stored value that breaks its rule (only SQL written by hand can store one: the admin API
+/// refuses it) is logged as an error naming the setting and read as its default.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    values: HashMap<(String, String), String>,
+    values: HashMap<(&'static str, &'static str), Value>,
 }
 
 impl Settings {
+    /// Parses stored `(category, key, value)` rows; rows of unknown settings are ignored.
     pub fn from_pairs<I: IntoIterator<Item = (String, String, String)>>(rows: I) -> Self {
-        Self {
-            values: rows.into_iter().map(|(c, k, v)| ((c, k), v)).collect(),
+        let mut values = HashMap::new();
+        for (category, key, raw) in rows {
+            let Some(def) = definitions::find(&category, &key) else {
+                continue;
+            };
+            match def.parse(&raw) {
+                Ok(value) => {
+                    values.insert((def.category, def.key), value);
+                }
+                Err(rule) => tracing::error!(
+                    setting = %format!("{category}.{key}"),
+                    value = %raw,
+                    "stored setting {rule}; its default applies"
+                ),
+            }
+        }
+        Self { values }
+    }
+
+    fn value(&self, category: &'static str, key: &str) -> Value {
+        let def = definitions::find(category, key)
+            .unwrap_or_else(|| panic!("{category}.{key} is not a defined setting"));
+        self.values
+            .get(&(def.category, def.key))
+            .cloned()
+            .unwrap_or_else(|| def.default_value())
+    }
+
+    fn number(&self, category: &'static str, key: &str) -> i64 {
+        match self.value(category, key) {
+            Value::Number(n) => n,
+            other => panic!("{category}.{key} is {other:?}, not a number"),
         }
     }
 
-    fn number(&self, category: &str, key: &str, default: i64) -> i64 {
-        self.values
-            .get(&(category.to_owned(), key.to_owned()))
-            .and_then(|v| v.trim().parse::<i64>().ok())
-            .filter(|n| *n >= 0)
-            .unwrap_or(default)
+    fn duration(&self, category: &'static str, key: &str) -> Duration {
+        match self.value(category, key) {
+            Value::Duration(d) => d,
+            other => panic!("{category}.{key} is {other:?}, not a duration"),
+        }
     }
 
     fn kind(platform: Platform, search_type: SearchType) -> String {
@@ -39,47 +76,42 @@ impl Settings {
     /// Search-API calls (steps) one job may make.
     pub fn max_api_calls(&self, platform: Platform, search_type: SearchType) -> i32 {
         let key = format!("max_api_calls_{}", Self::kind(platform, search_type));
-        self.number("api_limits", &key, 50).clamp(1, 10_000) as i32
+        self.number("api_limits", &key) as i32
     }
 
     /// Creators a search looks for when the request does not say.
     pub fn default_target_results(&self, platform: Platform, search_type: SearchType) -> i32 {
         let key = format!("target_results_{}", Self::kind(platform, search_type));
-        self.number("search_defaults", &key, 100).clamp(1, 1000) as i32
+        self.number("search_defaults", &key) as i32
     }
 
-    /// Delay between two steps; SQS allows at most 15 minutes.
+    /// Delay between two steps; SQS allows at most 15 minutes, in whole seconds.
     pub fn continuation_delay(&self) -> Duration {
-        Duration::from_secs(
-            self.number("timing", "continuation_delay_seconds", 2)
-                .min(900) as u64,
-        )
+        self.duration("timing", "continuation_delay")
     }
 
     pub fn job_timeout(&self) -> Duration {
-        Duration::from_secs(self.number("timing", "job_timeout_minutes", 60).max(1) as u64 * 60)
+        self.duration("timing", "job_timeout")
     }
 
     pub fn stalled_after(&self) -> Duration {
-        Duration::from_secs(self.number("timing", "stalled_after_seconds", 300).max(30) as u64)
+        self.duration("timing", "stalled_after")
     }
 
-    pub fn completed_retention_days(&self) -> i32 {
-        self.number("retention", "completed_job_days", 30).max(1) as i32
+    pub fn completed_retention(&self) -> Duration {
+        self.duration("retention", "completed_jobs")
     }
 
-    pub fn failed_retention_days(&self) -> i32 {
-        self.number("retention", "failed_job_days", 7).max(1) as i32
+    pub fn failed_retention(&self) -> Duration {
+        self.duration("retention", "failed_jobs")
     }
 
     pub fn profile_concurrency(&self) -> usize {
-        self.number("enrichment", "profile_concurrency", 5)
-            .clamp(1, 20) as usize
+        self.number("enrichment", "profile_concurrency") as usize
     }
 
     pub fn instagram_profiles_per_step(&self) -> usize {
-        self.number("enrichment", "instagram_profiles_per_step", 10)
-            .clamp(1, 50) as usize
+        self.number("enrichment", "instagram_profiles_per_step") as usize
     }
 }
 
@@ -93,6 +125,178 @@ pub async fn load(client: &impl GenericClient) -> Result<Settings, tokio_postgre
     Ok(Settings::from_pairs(
         rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))),
     ))
+}
+
+/// Inserts every defined setting that is missing (with its default) and brings each row's type,
+/// description and reload flag in line with its definition; stored values are never touched.
+/// Run by [`super::migrate`] after the migrations.
+pub async fn seed(client: &tokio_postgres::Client) -> Result<(), tokio_postgres::Error> {
+    let stmt = client
+        .prepare(
+            "INSERT INTO system_configurations (category, key, value, value_type, description, is_hot_reloadable)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (category, key) DO UPDATE
+                SET value_type = EXCLUDED.value_type, description = EXCLUDED.description,
+                    is_hot_reloadable = EXCLUDED.is_hot_reloadable, updated_at = system_configurations.updated_at
+              WHERE (system_configurations.value_type, system_configurations.description, system_configurations.is_hot_reloadable)
+                    IS DISTINCT FROM (EXCLUDED.value_type, EXCLUDED.description, EXCLUDED.is_hot_reloadable)",
+        )
+        .await?;
+    for d in definitions::DEFINITIONS {
+        client
+            .execute(
+                &stmt,
+                &[
+                    &d.category,
+                    &d.key,
+                    &d.default,
+                    &d.value_type.as_str(),
+                    &d.description,
+                    &d.hot_reloadable,
+                ],
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// A setting's stored row.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub category: String,
+    pub key: String,
+    pub value: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn row(r: &tokio_postgres::Row) -> Row {
+    Row {
+        category: r.get("category"),
+        key: r.get("key"),
+        value: r.get("value"),
+        updated_at: r.get("updated_at"),
+    }
+}
+
+/// Every stored setting, by category and key.
+pub async fn rows(client: &impl GenericClient) -> Result<Vec<Row>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT category, key, value, updated_at FROM system_configurations ORDER BY category, key",
+            &[],
+        )
+        .await?;
+    Ok(rows.iter().map(row).collect())
+}
+
+/// One stored setting.
+pub async fn get(
+    client: &impl GenericClient,
+    category: &str,
+    key: &str,
+) -> Result<Option<Row>, tokio_postgres::Error> {
+    let row_opt = client
+        .query_opt(
+            "SELECT category, key, value, updated_at FROM system_configurations WHERE category = $1 AND key = $2",
+            &[&category, &key],
+        )
+        .await?;
+    Ok(row_opt.as_ref().map(row))
+}
+
+/// Stores `value` (already validated by its definition) and audits the change, in one
+/// transaction; a value equal to the stored one changes nothing and writes no audit entry.
+pub async fn set(
+    client: &mut deadpool_postgres::Client,
+    def: &definitions::Definition,
+    value: &str,
+    changed_by: &str,
+) -> Result<Row, tokio_postgres::Error> {
+    let tx = client.transaction().await?;
+    let old: Option<String> = tx
+        .query_opt(
+            "SELECT value FROM system_configurations WHERE category = $1 AND key = $2 FOR UPDATE",
+            &[&def.category, &def.key],
+        )
+        .await?
+        .map(|r| r.get(0));
+    if old.as_deref() != Some(value) {
+        tx.execute(
+            "INSERT INTO system_configurations (category, key, value, value_type, description, is_hot_reloadable)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (category, key) DO UPDATE SET value = EXCLUDED.value",
+            &[
+                &def.category,
+                &def.key,
+                &value,
+                &def.value_type.as_str(),
+                &def.description,
+                &def.hot_reloadable,
+            ],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO system_configuration_changes (category, key, old_value, new_value, changed_by)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&def.category, &def.key, &old, &value, &changed_by],
+        )
+        .await?;
+    }
+    let stored = tx
+        .query_one(
+            "SELECT category, key, value, updated_at FROM system_configurations WHERE category = $1 AND key = $2",
+            &[&def.category, &def.key],
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(row(&stored))
+}
+
+/// An audited change.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub id: i64,
+    pub category: String,
+    pub key: String,
+    pub old_value: Option<String>,
+    pub new_value: String,
+    pub changed_by: String,
+    pub changed_at: DateTime<Utc>,
+}
+
+/// Audited changes, newest first: `limit` of them after skipping `offset`.
+pub async fn changes(
+    client: &impl GenericClient,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Change>, i64), tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT id, category, key, old_value, new_value, changed_by, changed_at, count(*) OVER () AS total
+               FROM system_configuration_changes ORDER BY changed_at DESC, id DESC LIMIT $1 OFFSET $2",
+            &[&limit, &offset],
+        )
+        .await?;
+    let total = match rows.first() {
+        Some(r) => r.get("total"),
+        None => client
+            .query_one("SELECT count(*) FROM system_configuration_changes", &[])
+            .await?
+            .get(0),
+    };
+    let changes = rows
+        .iter()
+        .map(|r| Change {
+            id: r.get("id"),
+            category: r.get("category"),
+            key: r.get("key"),
+            old_value: r.get("old_value"),
+            new_value: r.get("new_value"),
+            changed_by: r.get("changed_by"),
+            changed_at: r.get("changed_at"),
+        })
+        .collect();
+    Ok((changes, total))
 }
 
 /// A per-container cache of [`Settings`] with a fixed lifetime.
@@ -131,21 +335,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn malformed_or_missing_values_fall_back_to_defaults() {
+    fn stored_values_are_read_by_type_and_a_broken_one_reads_as_its_default() {
         let s = Settings::from_pairs([
             (
                 "api_limits".into(),
                 "max_api_calls_tiktok_keyword".into(),
                 "7".into(),
             ),
-            (
-                "timing".into(),
-                "continuation_delay_seconds".into(),
-                "soon".into(),
-            ),
+            ("timing".into(), "job_timeout".into(), "2h".into()),
+            ("timing".into(), "continuation_delay".into(), "soon".into()),
+            ("timing".into(), "no_such_setting".into(), "1".into()),
         ]);
         assert_eq!(s.max_api_calls(Platform::TikTok, SearchType::Keyword), 7);
         assert_eq!(s.max_api_calls(Platform::YouTube, SearchType::Keyword), 50);
+        assert_eq!(s.job_timeout(), Duration::from_secs(7_200));
         assert_eq!(s.continuation_delay(), Duration::from_secs(2));
     }
 }

@@ -70,6 +70,72 @@ impl TryFrom<CreateCampaignBody> for NewCampaign {
     }
 }
 
+/// The statuses a user may set; `draft` and `completed` are set by the system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserCampaignStatus {
+    Active,
+    Archived,
+}
+
+impl UserCampaignStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Archived => "archived",
+        }
+    }
+}
+
+/// `PATCH /campaigns/{campaignId}` body, as sent: any of the fields, at least one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpdateCampaignBody {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// An empty description removes it.
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub status: Option<UserCampaignStatus>,
+}
+
+/// A validated change: `None` leaves a field as it is; `description: Some(None)` removes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignChange {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub status: Option<UserCampaignStatus>,
+}
+
+impl TryFrom<UpdateCampaignBody> for CampaignChange {
+    type Error = ApiError;
+
+    fn try_from(body: UpdateCampaignBody) -> Result<Self, ApiError> {
+        let mut errors: Vec<FieldError> = Vec::new();
+        if body.name.is_none() && body.description.is_none() && body.status.is_none() {
+            errors.push(FieldError::new(
+                "body",
+                "must change at least one of name, description, status",
+            ));
+        }
+        let name = body
+            .name
+            .map(|n| bounded_text("name", &n, 1, 100, &mut errors));
+        let description = body.description.map(|d| {
+            Some(bounded_text("description", &d, 0, 500, &mut errors)).filter(|d| !d.is_empty())
+        });
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        Ok(Self {
+            name,
+            description,
+            status: body.status,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

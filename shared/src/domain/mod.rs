@@ -1,9 +1,11 @@
 //! Validated request types and business rules. Handlers parse raw bodies into these types at the
 //! edge; everything past that point works with values that are known to be valid.
 
+pub mod admin;
 pub mod campaign;
 pub mod onboarding;
 pub mod search;
+pub mod settings;
 
 use crate::http::FieldError;
 

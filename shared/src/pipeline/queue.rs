@@ -83,6 +83,25 @@ impl SqsQueue {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// Messages waiting in the queue (SQS's `ApproximateNumberOfMessages`), for the operator
+    /// overview.
+    pub async fn depth(&self) -> Result<i64, QueueError> {
+        use aws_sdk_sqs::types::QueueAttributeName;
+        let attributes = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
+        attributes
+            .attributes()
+            .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages))
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| QueueError("the queue reported no depth".into()))
+    }
 }
 
 impl JobQueue for SqsQueue {

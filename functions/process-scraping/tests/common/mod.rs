@@ -35,7 +35,10 @@ impl Stack {
         // Steps follow each other at once; the 2 s production delay would only slow the tests.
         db.client()
             .await
-            .execute("UPDATE system_configurations SET value = '0' WHERE key = 'continuation_delay_seconds'", &[])
+            .execute(
+                "UPDATE system_configurations SET value = '0' WHERE key = 'continuation_delay'",
+                &[],
+            )
             .await
             .unwrap();
         let queue = TestQueue::new(MAX_RECEIVES).await;

@@ -1,0 +1,93 @@
+//! `GET /admin/overview` — is the pipeline healthy? Searches by status over the last 24 hours,
+//! running and stalled searches, the dead-letter queue's depth, creator-API calls made in the last
+//! 24 hours, and the most frequent error messages.
+
+use std::time::Duration;
+
+use lambda_http::{http::StatusCode, Body, Request, Response};
+use serde_json::{json, Map, Value};
+use shared::{
+    admin::{self, AdminState},
+    db::settings::SettingsCache,
+    http,
+    pipeline::queue::SqsQueue,
+};
+
+pub struct State {
+    pub admin: AdminState,
+    /// The jobs queue's dead-letter queue (`DEAD_LETTER_QUEUE_URL`), when configured.
+    pub dead_letters: Option<SqsQueue>,
+    pub settings: SettingsCache,
+}
+
+/// The longest the overview waits for SQS before answering without the queue's depth.
+const QUEUE_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub async fn handler(state: &State, req: Request) -> Response<Body> {
+    admin::respond(&state.admin, req, |_, _| async move {
+        let client = state.admin.pool.get().await?;
+        let settings = state.settings.get(&client).await?;
+        let stalled_after = settings.stalled_after().as_secs_f64();
+        let by_status = client
+            .query(
+                "SELECT status, count(*) FROM scraping_jobs WHERE created_at > now() - interval '24 hours' GROUP BY status ORDER BY status",
+                &[],
+            )
+            .await?;
+        let by_status: Map<String, Value> = by_status
+            .iter()
+            .map(|r| (r.get::<_, String>(0), json!(r.get::<_, i64>(1))))
+            .collect();
+        let running = client
+            .query_one(
+                "SELECT count(*) FILTER (WHERE status = 'pending'),
+                        count(*) FILTER (WHERE status = 'processing'),
+                        count(*) FILTER (WHERE updated_at < now() - make_interval(secs => $1))
+                   FROM scraping_jobs WHERE status IN ('pending', 'processing')",
+                &[&stalled_after],
+            )
+            .await?;
+        let calls = client
+            .query_one(
+                "SELECT COALESCE(sum(processed_runs), 0)::bigint FROM scraping_jobs WHERE updated_at > now() - interval '24 hours'",
+                &[],
+            )
+            .await?;
+        let errors = client
+            .query(
+                "SELECT COALESCE(error, '(no message)'), count(*) FROM scraping_jobs
+                  WHERE status = 'error' AND completed_at > now() - interval '24 hours'
+                  GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5",
+                &[],
+            )
+            .await?;
+        let errors: Vec<Value> = errors
+            .iter()
+            .map(|r| json!({"message": r.get::<_, String>(0), "count": r.get::<_, i64>(1)}))
+            .collect();
+        drop(client);
+        let dead_letters = match &state.dead_letters {
+            None => json!({"configured": false, "depth": null}),
+            Some(queue) => match tokio::time::timeout(QUEUE_TIMEOUT, queue.depth()).await {
+                Ok(Ok(depth)) => json!({"configured": true, "depth": depth}),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "could not read the dead-letter queue's depth");
+                    json!({"configured": true, "depth": null, "error": "the queue did not answer"})
+                }
+                Err(_) => json!({"configured": true, "depth": null, "error": "the queue did not answer in time"}),
+            },
+        };
+        let body = json!({
+            "last24Hours": {"searchesByStatus": by_status, "searchStepCalls": calls.get::<_, i64>(0), "topErrors": errors},
+            "running": {
+                "pending": running.get::<_, i64>(0),
+                "processing": running.get::<_, i64>(1),
+                "stalled": running.get::<_, i64>(2),
+                "stalledAfterSeconds": stalled_after,
+            },
+            "deadLetterQueue": dead_letters,
+        });
+        Ok(http::json_response(StatusCode::OK, &body))
+    })
+    .await
+}

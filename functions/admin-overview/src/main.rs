@@ -1,0 +1,22 @@
+//! Lambda entry point: pool, admin lists, the dead-letter queue's client and the settings cache
+//! are built once per container.
+
+use shared::{admin::AdminState, db::settings::SettingsCache, pipeline::queue::SqsQueue};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let config = shared::runtime::init().await?;
+    let dead_letters = match &config.dead_letter_queue_url {
+        Some(url) => Some(SqsQueue::from_env(url.clone()).await),
+        None => None,
+    };
+    let state = admin_overview::State {
+        admin: AdminState {
+            pool: shared::db::pool(&config.database)?,
+            admins: config.admins.clone(),
+        },
+        dead_letters,
+        settings: SettingsCache::new(config.settings_cache_ttl),
+    };
+    shared::runtime::serve_http(state, admin_overview::handler).await
+}
