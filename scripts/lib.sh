@@ -21,11 +21,12 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 
 # Every server started here is recorded in $STATE_DIR/children (moto-PID, or postgres-PID holding
-# the cluster's folder) until it is stopped, in the format `local serve` uses (local/src/procs.rs):
-# a run that was killed outright cannot clean up, so the next start stops what it left.
+# the cluster's folder, then the starter's pid) until it is stopped, in the format `local serve`
+# uses (local/src/procs.rs): a run that was killed outright cannot clean up, so the next start
+# stops what it left, unless its starter still runs.
 _record() { # kind pid note
     mkdir -p "$STATE_DIR/children"
-    printf '%s' "$3" >"$STATE_DIR/children/$1-$2"
+    printf '%s\n%s\n' "$3" "$$" >"$STATE_DIR/children/$1-$2"
 }
 _runs() { # pid marker
     [[ -r /proc/$1/cmdline ]] && tr '\0' ' ' </proc/"$1"/cmdline | grep -q -- "$2"
@@ -34,7 +35,10 @@ _reap_leftovers() {
     local f name kind pid note
     for f in "$STATE_DIR"/children/*; do
         [[ -e "$f" ]] || continue
-        name=$(basename "$f") kind=${name%-*} pid=${name##*-} note=$(cat "$f")
+        name=$(basename "$f") kind=${name%-*} pid=${name##*-}
+        note=$(sed -n 1p "$f") owner=$(sed -n 2p "$f")
+        # Still owned by a running script (this one's caller, say): not a leftover.
+        [[ -n "$owner" && "$owner" != "$$" ]] && kill -0 "$owner" 2>/dev/null && continue
         case "$kind" in
         moto) _runs "$pid" moto.server && { log "stopping moto (pid $pid) left by an earlier run"; kill "$pid" 2>/dev/null || true; } ;;
         postgres) _runs "$pid" postgres && { log "stopping PostgreSQL (pid $pid) left by an earlier run"; kill -QUIT "$pid" 2>/dev/null || true; } ;;

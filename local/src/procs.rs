@@ -1,10 +1,11 @@
 //! The servers `local` starts, recorded so that none outlives it.
 //!
 //! Each server started (moto's server, a private PostgreSQL cluster) leaves a small file in
-//! `<state dir>/children/` while it runs: `moto-PID` or `postgres-PID`, the latter holding the
-//! cluster's folder. A clean stop removes the file. A run that was killed (SIGKILL, a crash) leaves
-//! its files behind, and the next start calls [`reap_leftovers`], which stops what they name and
-//! deletes the clusters. `scripts/lib.sh` writes and reaps the same files, so a killed script and a
+//! `<state dir>/children/` while it runs: `moto-PID` or `postgres-PID`, holding the cluster's
+//! folder (empty for moto) on its first line and the pid of the process that started it on the
+//! second. A clean stop removes the file. A run that was killed (SIGKILL, a crash) leaves its
+//! files behind, and the next start calls [`reap_leftovers`], which stops what they name and
+//! deletes the clusters, unless the process that started them is still running. `scripts/lib.sh` writes and reaps the same files, so a killed script and a
 //! killed `local serve` are cleaned up by whichever starts next.
 //!
 //! Private clusters live in the system's temporary folder, never in the checkout: `initdb` and
@@ -47,6 +48,14 @@ impl Record {
 
 /// The servers recorded under `state_dir` as `(kind, pid, note)`.
 pub fn recorded(state_dir: &Path) -> Vec<(String, u32, String)> {
+    records(state_dir)
+        .into_iter()
+        .map(|(kind, pid, note, _)| (kind, pid, note))
+        .collect()
+}
+
+/// `(kind, pid, note, owner)` of every record.
+fn records(state_dir: &Path) -> Vec<(String, u32, String, Option<u32>)> {
     let Ok(entries) = std::fs::read_dir(children_dir(state_dir)) else {
         return Vec::new();
     };
@@ -55,8 +64,11 @@ pub fn recorded(state_dir: &Path) -> Vec<(String, u32, String)> {
         .filter_map(|e| {
             let name = e.file_name().into_string().ok()?;
             let (kind, pid) = name.rsplit_once('-')?;
-            let note = std::fs::read_to_string(e.path()).unwrap_or_default();
-            Some((kind.to_owned(), pid.parse().ok()?, note.trim().to_owned()))
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            let mut lines = text.lines();
+            let note = lines.next().unwrap_or_default().trim().to_owned();
+            let owner = lines.next().and_then(|l| l.trim().parse().ok());
+            Some((kind.to_owned(), pid.parse().ok()?, note, owner))
         })
         .collect()
 }
@@ -101,7 +113,11 @@ pub fn stop_pid(pid: u32, signal: &str, grace: Duration) {
 
 /// Stops every server a killed earlier run left behind, and deletes its clusters.
 pub fn reap_leftovers(state_dir: &Path) {
-    for (kind, pid, note) in recorded(state_dir) {
+    for (kind, pid, note, owner) in records(state_dir) {
+        if owner.is_some_and(|o| o != std::process::id() && alive(o)) {
+            // Started by a run that is still going (a script running `local serve`, say).
+            continue;
+        }
         let marker = match kind.as_str() {
             "moto" => "moto.server",
             "postgres" => "postgres",

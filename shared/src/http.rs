@@ -223,6 +223,14 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T> {
     } else {
         bytes
     };
+    // Every body of this API is a JSON object; serde would also read a struct from an array.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::BadRequest {
+            code: "invalid_body",
+            message: "The request body is not valid for this route".into(),
+            details: vec![FieldError::new("body", "must be a JSON object")],
+        });
+    }
     serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest {
         code: "invalid_body",
         message: "The request body is not valid for this route".into(),

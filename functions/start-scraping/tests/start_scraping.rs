@@ -181,6 +181,16 @@ async fn invalid_searches_get_400_and_neither_a_job_nor_a_message() {
         (
             "tiktok",
             json!({"campaignId": kw, "keywords": ["a"], "targetResults": 1e12}),
+            "targetResults",
+        ),
+        (
+            "tiktok",
+            json!({"campaignId": kw, "keywords": ["a"], "targetResults": 20.5}),
+            "body",
+        ),
+        (
+            "tiktok",
+            json!({"campaignId": kw, "keywords": null, "username": "someone"}),
             "body",
         ),
         (

@@ -83,6 +83,8 @@ async fn invalid_changes_are_400_and_change_nothing() {
         json!({"status": "draft"}),
         json!({"searchType": "similar"}),
         json!({"name": 5}),
+        json!({"status": null}),
+        json!({"name": null, "status": "active"}),
     ] {
         let res =
             update_campaign::handler(&db.pool, patch("user_a", &id, body.clone()).build()).await;

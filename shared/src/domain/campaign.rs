@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bounded_text;
+use super::{bounded_text, present};
 use crate::http::{ApiError, FieldError};
 
 /// How a campaign's searches find creators.
@@ -91,12 +91,12 @@ impl UserCampaignStatus {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateCampaignBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
     /// An empty description removes it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub description: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub status: Option<UserCampaignStatus>,
 }
 

@@ -103,13 +103,13 @@ impl JobStatus {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StartSearchBody {
     pub campaign_id: Uuid,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::present")]
     pub keywords: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::present")]
     pub username: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::present_integer")]
     pub target_results: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::present")]
     pub region: Option<String>,
 }
 
@@ -191,7 +191,7 @@ impl NewSearch {
                 None
             }
         };
-        let region = match body.region.map(|r| r.trim().to_ascii_uppercase()) {
+        let region = match body.region.map(|r| r.to_ascii_uppercase()) {
             None => None,
             Some(r) if r.is_empty() => None,
             Some(r) if r.len() == 2 && r.bytes().all(|b| b.is_ascii_uppercase()) => Some(r),
@@ -333,6 +333,30 @@ mod tests {
             region: None,
         };
         assert!(NewSearch::parse(Platform::Instagram, body).is_err());
+    }
+
+    #[test]
+    fn a_whole_number_may_be_spelled_with_a_zero_fraction_and_null_is_no_value() {
+        let body = |json: &str| serde_json::from_str::<StartSearchBody>(json);
+        let id = Uuid::nil();
+        let ok = body(&format!(
+            r#"{{"campaignId": "{id}", "keywords": ["x"], "targetResults": 20.0}}"#
+        ));
+        assert_eq!(ok.unwrap().target_results, Some(20));
+        assert!(body(&format!(
+            r#"{{"campaignId": "{id}", "keywords": ["x"], "targetResults": 20.5}}"#
+        ))
+        .is_err());
+        assert!(body(&format!(
+            r#"{{"campaignId": "{id}", "keywords": ["x"], "targetResults": "20"}}"#
+        ))
+        .is_err());
+        assert!(body(&format!(
+            r#"{{"campaignId": "{id}", "keywords": ["x"], "region": null}}"#
+        ))
+        .is_err());
+        let absent = body(&format!(r#"{{"campaignId": "{id}", "username": "x"}}"#)).unwrap();
+        assert_eq!((absent.keywords, absent.target_results), (None, None));
     }
 
     #[test]
