@@ -32,6 +32,21 @@ pub fn ca_bundle() -> String {
     .to_owned()
 }
 
+/// The campaigns and the job the event files name, for `USER`; rows already there are kept.
+pub async fn seed_event_ids(client: &tokio_postgres::Client) -> Result<(), tokio_postgres::Error> {
+    client
+        .batch_execute(&format!(
+            "INSERT INTO campaigns (id, user_id, name, search_type) VALUES
+                 ('{KEYWORD_CAMPAIGN}', '{USER}', 'Keyword campaign', 'keyword'),
+                 ('{SIMILAR_CAMPAIGN}', '{USER}', 'Similar campaign', 'similar')
+             ON CONFLICT (id) DO NOTHING;
+             INSERT INTO scraping_jobs (id, user_id, campaign_id, platform, search_type, keywords, target_results, timeout_at)
+             VALUES ('{JOB}', '{USER}', '{KEYWORD_CAMPAIGN}', 'TikTok', 'keyword', '[\"nike\"]', 100, now() + interval '1 hour')
+             ON CONFLICT (id) DO NOTHING;"
+        ))
+        .await
+}
+
 pub struct FunctionEnv {
     pub db: TestDb,
     pub queue: TestQueue,
@@ -41,18 +56,17 @@ pub struct FunctionEnv {
 impl FunctionEnv {
     pub async fn new() -> Self {
         let db = TestDb::with_pool_size(4).await;
-        db.client()
-            .await
-            .batch_execute(&format!(
-                "INSERT INTO campaigns (id, user_id, name, search_type) VALUES
-                     ('{KEYWORD_CAMPAIGN}', '{USER}', 'Keyword campaign', 'keyword'),
-                     ('{SIMILAR_CAMPAIGN}', '{USER}', 'Similar campaign', 'similar');
-                 INSERT INTO scraping_jobs (id, user_id, campaign_id, platform, search_type, keywords, target_results, timeout_at)
-                 VALUES ('{JOB}', '{USER}', '{KEYWORD_CAMPAIGN}', 'TikTok', 'keyword', '[\"nike\"]', 100, now() + interval '1 hour');
-                 UPDATE system_configurations SET value = '0' WHERE key = 'continuation_delay';"
-            ))
+        let client = db.client().await;
+        seed_event_ids(&client)
             .await
             .expect("seed the event files' ids");
+        client
+            .batch_execute(
+                "UPDATE system_configurations SET value = '0' WHERE key = 'continuation_delay'",
+            )
+            .await
+            .expect("no delay between steps");
+        drop(client);
         Self {
             db,
             queue: TestQueue::new(5).await,
@@ -68,6 +82,7 @@ impl FunctionEnv {
             ("DEAD_LETTER_QUEUE_URL", self.queue.dlq_url.clone()),
             // The admin events' `email` claim.
             ("ADMIN_EMAILS", "ops@example.com".into()),
+            ("ADMIN_USER_IDS", String::new()),
             (
                 "AWS_ENDPOINT_URL_SQS",
                 std::env::var("AWS_ENDPOINT_URL_SQS").unwrap_or_default(),

@@ -4,6 +4,7 @@
 //! local serve                        everything, in the foreground, until Ctrl-C
 //! local token USER_ID [--email A]    a bearer token for USER_ID (valid 24 h), with an email claim
 //! local migrate                      apply migrations to DATABASE_URL
+//! local rie FUNCTION [EVENT] [--arm64]  one invocation under AWS's Runtime Interface Emulator (scripts/invoke)
 //! local invoke FUNCTION EVENT.json   run one HTTP function's handler with an event file
 //! ```
 
@@ -54,6 +55,12 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", auth.mint_with_email(user, Some(email), 24)?);
             Ok(())
         }
+        ["rie", rest @ ..] => {
+            let rest: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+            let root = std::env::current_dir()?;
+            let code = local::invoke::run(&root, &state_dir(), &rest).await?;
+            std::process::exit(code);
+        }
         ["migrate"] => {
             let config = shared::runtime::init().await?;
             let pool = shared::db::pool(&config.database)?;
@@ -73,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
             print_response(response);
             Ok(())
         }
-        _ => bail!("usage: local serve | local token USER_ID [--email ADDRESS] | local migrate | local invoke FUNCTION EVENT.json"),
+        _ => bail!("usage: local serve | local token USER_ID [--email ADDRESS] | local rie FUNCTION [EVENT] [--arm64] | local migrate | local invoke FUNCTION EVENT.json"),
     }
 }
 

@@ -234,6 +234,8 @@ pub fn free_port() -> anyhow::Result<u16> {
 pub struct Sqs {
     pub queue: SqsQueue,
     pub dlq_url: String,
+    /// The SQS endpoint in use (empty for the real SQS of `JOBS_QUEUE_URL`).
+    pub endpoint: String,
     moto: Option<(Child, Record)>,
 }
 
@@ -273,6 +275,7 @@ impl Sqs {
             return Ok(Self {
                 queue,
                 dlq_url: String::new(),
+                endpoint: String::new(),
                 moto: None,
             });
         }
@@ -310,6 +313,7 @@ impl Sqs {
         let mut sqs = Self {
             queue: SqsQueue::new(client.clone(), ""),
             dlq_url: String::new(),
+            endpoint: endpoint.clone(),
             moto,
         };
         // moto needs a moment to listen.

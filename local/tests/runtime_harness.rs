@@ -1,9 +1,15 @@
-//! The compiled function binaries, run against a local Lambda Runtime API and fed the events in
-//! `events/`, against a real database and queue: the contract `sam local invoke` checks.
+//! The compiled function binaries under AWS's Runtime Interface Emulator (what `sam local invoke`
+//! runs inside its container), with the environment `template.yaml` gives each function (local
+//! values where the template reads secrets, queues and parameters), fed the events in `events/`
+//! against a real database and queue.
+
+use std::{collections::BTreeMap, path::Path, time::Duration};
 
 use local::{
     harness::{event, FunctionEnv},
-    runtime_api::{bin_dir, spawn_function, Invocation, RuntimeApi},
+    rie::{Answer, Rie},
+    runtime_api::bin_dir,
+    template,
 };
 use serde_json::{json, Value};
 
@@ -16,35 +22,55 @@ impl std::ops::Deref for Env {
     }
 }
 
+fn template_path() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml")
+}
+
 impl Env {
     async fn new() -> Self {
         Self(FunctionEnv::new().await)
     }
 
-    /// Runs `function` as a process and invokes it with each event in turn.
+    /// `function` under the emulator with the template's environment made local.
+    async fn start(&self, function: &str) -> Rie {
+        let def = template::function(&template_path(), function).unwrap();
+        let local: BTreeMap<String, String> = self.vars().into_iter().collect();
+        let mut env = def.local_environment(&local).unwrap();
+        // What only a local run needs: the emulators' endpoints and credentials.
+        let extra: Vec<(String, String)> = self
+            .vars()
+            .into_iter()
+            .filter(|(k, _)| !env.iter().any(|(e, _)| e == k))
+            .collect();
+        env.extend(extra);
+        let binary = bin_dir().join(function);
+        assert!(binary.exists(), "{} is not built", binary.display());
+        Rie::start(
+            &[binary.to_string_lossy().into_owned()],
+            &env,
+            function,
+            Duration::from_secs(def.timeout_secs),
+            def.memory_mb,
+        )
+        .await
+        .unwrap()
+    }
+
+    /// Invokes `function` with each event in turn, in one warm container.
     async fn run(&self, function: &str, events: &[&str]) -> Vec<Value> {
-        let api = RuntimeApi::start().await;
-        let mut child =
-            spawn_function(&bin_dir(), function, &api, &self.vars()).expect("the function binary");
+        let rie = self.start(function).await;
         let mut answers = Vec::new();
         for name in events {
-            match tokio::time::timeout(std::time::Duration::from_secs(30), api.invoke(event(name)))
-                .await
-            {
-                Ok(Invocation::Response(v)) => answers.push(v),
-                Ok(Invocation::Error(e)) => panic!("{function} failed on {name}: {e}"),
-                Err(_) => {
-                    let _ = child.kill().await;
-                    let out = child.wait_with_output().await.unwrap();
-                    panic!(
-                        "{function} did not answer {name}: {}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
-                }
+            match rie.invoke(&event(name)).await.unwrap() {
+                Answer::Response(v) => answers.push(v),
+                other => panic!(
+                    "{function} failed on {name}: {other:?}\n{}",
+                    rie.log().join("\n")
+                ),
             }
+            let report = rie.last_report().unwrap_or_default();
+            assert!(report.contains("Duration:"), "{function}: no REPORT line");
         }
-        assert!(api.init_error().is_none());
-        let _ = child.kill().await;
         answers
     }
 }
@@ -56,7 +82,7 @@ fn status(answer: &Value) -> u64 {
 }
 
 #[tokio::test]
-async fn every_function_binary_answers_its_events_through_the_runtime_api() {
+async fn every_function_binary_answers_its_events_under_the_runtime_interface_emulator() {
     let env = Env::new().await;
     let http: &[(&str, &[&str], &[u64])] = &[
         ("create-campaign", &["create-campaign"], &[201]),
@@ -140,15 +166,95 @@ async fn every_function_binary_answers_its_events_through_the_runtime_api() {
 }
 
 #[tokio::test]
-async fn a_function_without_its_configuration_fails_its_cold_start_naming_the_variable() {
-    let api = RuntimeApi::start().await;
-    let child =
-        spawn_function(&bin_dir(), "create-campaign", &api, &[]).expect("the function binary");
-    let out = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait_with_output())
-        .await
-        .expect("the process exits")
+async fn an_event_the_function_cannot_read_is_a_function_error_and_the_container_lives_on() {
+    let env = Env::new().await;
+    let rie = env.start("process-scraping").await;
+    match rie.invoke(&json!({"not": "an SQS event"})).await.unwrap() {
+        Answer::FunctionError(e) => {
+            assert!(
+                e["errorMessage"].as_str().unwrap().contains("Records"),
+                "{e}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // The same warm container then handles a good batch.
+    let answer = rie.invoke(&event("process-scraping")).await.unwrap();
+    assert!(matches!(answer, Answer::Response(_)), "{answer:?}");
+}
+
+#[tokio::test]
+async fn a_function_without_its_configuration_fails_its_cold_start_as_an_init_error() {
+    let binary = bin_dir().join("create-campaign");
+    let rie = Rie::start(
+        &[binary.to_string_lossy().into_owned()],
+        &[],
+        "create-campaign",
+        Duration::from_secs(10),
+        128,
+    )
+    .await
+    .unwrap();
+    let answer = rie.invoke(&event("create-campaign")).await.unwrap();
+    assert!(matches!(answer, Answer::InitError(_)), "{answer:?}");
+    let log = rie.log().join("\n");
+    assert!(
+        log.contains("missing environment variable DATABASE_URL"),
+        "{log}"
+    );
+}
+
+#[test]
+fn every_template_variable_has_a_local_value_and_secrets_become_their_values() {
+    let local: BTreeMap<String, String> = [
+        "DATABASE_URL",
+        "SCRAPECREATORS_API_KEY",
+        "JOBS_QUEUE_URL",
+        "DEAD_LETTER_QUEUE_URL",
+        "RUST_LOG",
+        "ADMIN_USER_IDS",
+        "ADMIN_EMAILS",
+    ]
+    .into_iter()
+    .map(|k| (k.to_owned(), format!("local {k}")))
+    .collect();
+    let functions = template::functions(&template_path()).unwrap();
+    assert!(functions.len() >= 20);
+    for f in &functions {
+        let env: BTreeMap<String, String> =
+            f.local_environment(&local).unwrap().into_iter().collect();
+        assert_eq!(env["DATABASE_URL"], "local DATABASE_URL", "{}", f.binary);
+        assert!(
+            !env.keys().any(|k| k.ends_with("_SECRET_ARN")),
+            "{}",
+            f.binary
+        );
+        assert_eq!(
+            env["DB_POOL_SIZE"], "2",
+            "{}: the template's own value",
+            f.binary
+        );
+    }
+    let worker = functions
+        .iter()
+        .find(|f| f.binary == "process-scraping")
         .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+    let env: BTreeMap<String, String> = worker
+        .local_environment(&local)
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        env["SCRAPECREATORS_API_KEY"],
+        "local SCRAPECREATORS_API_KEY"
+    );
+    assert_eq!(env["JOBS_QUEUE_URL"], "local JOBS_QUEUE_URL");
+    // A value the template resolves in AWS and nobody gave locally is named.
+    let mut without_queue = local.clone();
+    without_queue.remove("JOBS_QUEUE_URL");
+    let err = worker
+        .local_environment(&without_queue)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("JOBS_QUEUE_URL"), "{err}");
 }

@@ -1,0 +1,136 @@
+//! What `template.yaml` gives a function: its binary and its environment, with the values the
+//! template takes from AWS (secrets, queue URLs, parameters) replaced by local ones.
+
+use std::{collections::BTreeMap, path::Path};
+
+use anyhow::{bail, Context};
+use serde_yaml_ng::Value;
+
+/// A function of the template.
+#[derive(Debug, Clone)]
+pub struct Function {
+    /// The resource's logical id (`CreateCampaignFunction`), which names `sam build`'s folder.
+    pub logical_id: String,
+    /// The cargo binary (`create-campaign`).
+    pub binary: String,
+    /// Globals' variables overlaid with the function's own, as the template writes them: a plain
+    /// value, or `None` for one CloudFormation resolves (`!Ref`, `!GetAtt`, ...), with its source.
+    pub environment: BTreeMap<String, TemplateValue>,
+    pub timeout_secs: u64,
+    pub memory_mb: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateValue {
+    Plain(String),
+    /// `!Ref Name` or another intrinsic: what it refers to.
+    Resolved(String),
+}
+
+fn parse(value: &Value) -> TemplateValue {
+    match value {
+        Value::String(s) => TemplateValue::Plain(s.clone()),
+        Value::Number(n) => TemplateValue::Plain(n.to_string()),
+        Value::Bool(b) => TemplateValue::Plain(b.to_string()),
+        Value::Tagged(t) => TemplateValue::Resolved(match &t.value {
+            Value::String(s) => s.clone(),
+            other => format!("{other:?}"),
+        }),
+        other => TemplateValue::Resolved(format!("{other:?}")),
+    }
+}
+
+fn variables(node: &Value) -> BTreeMap<String, TemplateValue> {
+    node.get("Environment")
+        .and_then(|e| e.get("Variables"))
+        .and_then(Value::as_mapping)
+        .map(|vars| {
+            vars.iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), parse(v))))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every function of the template at `path`.
+pub fn functions(path: &Path) -> anyhow::Result<Vec<Function>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("Failed to read {}", path.display()))?;
+    let template: Value = serde_yaml_ng::from_str(&text).context("template.yaml is not YAML")?;
+    let globals = &template["Globals"]["Function"];
+    let number = |node: &Value, key: &str| node.get(key).and_then(Value::as_u64);
+    let mut out = Vec::new();
+    for (id, resource) in template["Resources"]
+        .as_mapping()
+        .context("the template has no Resources")?
+    {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let props = &resource["Properties"];
+        let mut environment = variables(globals);
+        environment.extend(variables(props));
+        out.push(Function {
+            logical_id: id.as_str().unwrap_or_default().to_owned(),
+            binary: resource["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .with_context(|| format!("{id:?} names no binary"))?
+                .to_owned(),
+            environment,
+            timeout_secs: number(props, "Timeout")
+                .or(number(globals, "Timeout"))
+                .unwrap_or(3),
+            memory_mb: number(props, "MemorySize")
+                .or(number(globals, "MemorySize"))
+                .unwrap_or(128),
+        });
+    }
+    Ok(out)
+}
+
+/// The function whose binary is `binary`.
+pub fn function(path: &Path, binary: &str) -> anyhow::Result<Function> {
+    let all = functions(path)?;
+    match all.iter().find(|f| f.binary == binary) {
+        Some(f) => Ok(f.clone()),
+        None => bail!(
+            "template.yaml has no function {binary} (it has {})",
+            all.iter()
+                .map(|f| f.binary.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+impl Function {
+    /// The environment to run it with locally. Template values that AWS resolves are taken from
+    /// `local` by the variable's name; a secret's ARN gives way to the secret itself (the
+    /// function reads `DATABASE_URL` when `DATABASE_URL_SECRET_ARN` is absent); and the Amazon
+    /// Linux CA bundle path gives way to this machine's. A resolved variable with no local value
+    /// is an error naming it, so a new variable in the template cannot be forgotten here.
+    pub fn local_environment(
+        &self,
+        local: &BTreeMap<String, String>,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        let mut env = Vec::new();
+        for (name, value) in &self.environment {
+            if let Some(secret) = name.strip_suffix("_SECRET_ARN") {
+                let value = local.get(secret).with_context(|| {
+                    format!("{name}: set {secret} locally (the secret's value)")
+                })?;
+                env.push((secret.to_owned(), value.clone()));
+                continue;
+            }
+            let chosen = match (value, local.get(name)) {
+                (_, Some(local)) => local.clone(),
+                (TemplateValue::Plain(v), None) => v.clone(),
+                (TemplateValue::Resolved(what), None) => {
+                    bail!("{name} comes from {what} in template.yaml: give it a local value")
+                }
+            };
+            env.push((name.clone(), chosen));
+        }
+        Ok(env)
+    }
+}
