@@ -622,6 +622,15 @@ async fn main() -> anyhow::Result<()> {
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let run = |part: &str| only.is_empty() || only.split(',').any(|p| p.trim() == part);
     let env = Env::new().await;
+    // The benchmarks start many searches for one user: spending limits are not what they measure.
+    env.db
+        .client()
+        .await
+        .batch_execute(
+            "UPDATE system_configurations SET value = '100' WHERE key = 'max_running_searches_trial';
+             UPDATE system_configurations SET value = '100000000' WHERE key = 'period_credits_trial';",
+        )
+        .await?;
     if run("cold") {
         cold_starts(&env, runs).await?;
     }

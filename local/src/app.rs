@@ -17,6 +17,7 @@ pub struct App {
     pub worker: Worker<SqsQueue>,
     pub sweeper: sweeper::State<SqsQueue>,
     pub overview: admin_overview::State,
+    pub usage: shared::usage::State,
 }
 
 impl App {
@@ -30,6 +31,10 @@ impl App {
     ) -> Arc<Self> {
         let cache = || SettingsCache::new(config.settings_cache_ttl);
         Arc::new(Self {
+            usage: shared::usage::State {
+                pool: pool.clone(),
+                settings: cache(),
+            },
             overview: admin_overview::State {
                 admin: AdminState {
                     pool: pool.clone(),
@@ -84,6 +89,8 @@ impl App {
             "admin-reset-config" => admin_reset_config::handler(admin, req).await,
             "admin-config-changes" => admin_config_changes::handler(admin, req).await,
             "admin-overview" => admin_overview::handler(&self.overview, req).await,
+            "get-usage" => get_usage::handler(&self.usage, req).await,
+            "billing-subscribe" => billing_subscribe::handler(&self.usage, req).await,
             _ => return None,
         })
     }

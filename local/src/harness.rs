@@ -44,7 +44,16 @@ pub async fn seed_event_ids(client: &tokio_postgres::Client) -> Result<(), tokio
              VALUES ('{JOB}', '{USER}', '{KEYWORD_CAMPAIGN}', 'TikTok', 'keyword', '[\"nike\"]', 100, now() + interval '1 hour')
              ON CONFLICT (id) DO NOTHING;"
         ))
-        .await
+        .await?;
+    // Searching needs completed onboarding; a profile already there is left as it is.
+    let has_profile = client
+        .query_opt("SELECT 1 FROM user_profiles WHERE user_id = $1", &[&USER])
+        .await?
+        .is_some();
+    if !has_profile {
+        testkit::db::onboard(client, USER).await?;
+    }
+    Ok(())
 }
 
 pub struct FunctionEnv {

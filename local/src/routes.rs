@@ -14,6 +14,8 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/jobs/{jobId}", "job-status"),
     ("DELETE", "/jobs/{jobId}", "cancel-job"),
     ("GET", "/jobs/{jobId}/creators.csv", "export-creators"),
+    ("GET", "/usage", "get-usage"),
+    ("POST", "/billing/subscribe", "billing-subscribe"),
     ("GET", "/admin/users", "admin-list-users"),
     ("PUT", "/admin/users/{userId}/admin", "admin-set-admin"),
     ("GET", "/admin/config", "admin-list-config"),

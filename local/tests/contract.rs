@@ -303,6 +303,8 @@ impl Api {
         .unwrap();
         let api = CreatorApi::new(&config.creator_api, "k").unwrap();
         let app = App::new(&config, db.pool.clone(), queue.queue(), None, api);
+        // user_a goes through onboarding here; user_b only needs to be able to try a search.
+        db.onboard(&["user_b"]).await;
         let auth = Auth::new(b"contract-test");
         let (token_a, token_b) = (
             auth.mint("user_a", 1).unwrap(),

@@ -111,6 +111,7 @@ async fn snapshot(db: &TestDb) -> Vec<(String, String)> {
 #[tokio::test]
 async fn a_corpus_of_malformed_requests_gets_4xx_json_errors_and_changes_nothing() {
     let db = TestDb::new().await;
+    db.onboard(&["user_a"]).await;
     let (queue, replay) = (TestQueue::new(5).await, Replay::start().await);
     let api = serve(&db.url, db.pool.clone(), &queue, &replay).await;
     // Something to aim at: a campaign of user_a, and user_b's own campaign.
@@ -437,6 +438,7 @@ async fn a_corpus_of_malformed_requests_gets_4xx_json_errors_and_changes_nothing
 #[tokio::test]
 async fn no_route_reads_or_changes_another_users_data() {
     let db = TestDb::new().await;
+    db.onboard(&["user_a"]).await;
     let (queue, replay) = (TestQueue::new(5).await, Replay::start().await);
     let api = serve(&db.url, db.pool.clone(), &queue, &replay).await;
     api.json(
@@ -470,6 +472,13 @@ async fn no_route_reads_or_changes_another_users_data() {
     let requests: Vec<(&str, String, Option<Value>)> = vec![
         ("GET", format!("/campaigns/{campaign}"), None),
         (
+            "PATCH",
+            format!("/campaigns/{campaign}"),
+            Some(json!({"name": "Mine now"})),
+        ),
+        ("DELETE", format!("/campaigns/{campaign}"), None),
+        ("GET", "/usage".into(), None),
+        (
             "POST",
             "/scraping/tiktok".into(),
             Some(json!({"campaignId": campaign, "keywords": ["x"]})),
@@ -500,6 +509,9 @@ async fn no_route_reads_or_changes_another_users_data() {
         };
         let expected = if path.starts_with("/onboarding/step-2") {
             409
+        } else if path.starts_with("/scraping/") {
+            // user_b has not completed onboarding: the start is refused before anything is read.
+            403
         } else {
             404
         };
@@ -546,7 +558,9 @@ async fn searches_survive_a_database_restart_and_requests_fail_fast_while_it_is_
         .await
         .unwrap();
     let client = pool.get().await.unwrap();
-    client.batch_execute("UPDATE system_configurations SET value = '0' WHERE key = 'continuation_delay';
+    testkit::db::onboard(&client, "user_a").await.unwrap();
+    client.batch_execute("UPDATE system_configurations SET value = '5' WHERE key = 'max_running_searches_trial';
+                          UPDATE system_configurations SET value = '0' WHERE key = 'continuation_delay';
                           UPDATE system_configurations SET value = '3' WHERE key = 'max_api_calls_tiktok_keyword';").await.unwrap();
     drop(client);
     let (queue, replay) = (TestQueue::new(5).await, Replay::start().await);

@@ -136,7 +136,10 @@ async fn every_function_binary_answers_its_events_under_the_runtime_interface_em
     assert_eq!(status(&cancelled[0]), 200);
 
     let sweep = env.run("sweeper", &["sweeper"]).await;
-    assert_eq!(sweep[0], json!({"timedOut": 0, "resent": 0, "deleted": 0}));
+    assert_eq!(
+        sweep[0],
+        json!({"timedOut": 0, "resent": 0, "deleted": 0, "expiredTrials": 0})
+    );
     let migrated = env.run("migrate", &["migrate"]).await;
     assert_eq!(migrated[0], json!({"applied": 0}));
 

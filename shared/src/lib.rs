@@ -16,5 +16,6 @@ pub mod pipeline;
 pub mod runtime;
 pub mod telemetry;
 pub mod tls;
+pub mod usage;
 
 pub use config::Config;

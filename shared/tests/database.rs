@@ -13,7 +13,7 @@ async fn migrations_run_again_apply_nothing_and_seed_nothing_twice() {
     tokio::spawn(client.1);
     assert_eq!(db::migrate(&mut client.0).await.unwrap(), 0);
     let seeded = db.count("system_configurations").await;
-    assert_eq!(seeded, 17);
+    assert_eq!(seeded, shared::domain::settings::DEFINITIONS.len() as i64);
 }
 
 #[tokio::test]

@@ -42,6 +42,25 @@ async fn admin_client(url: &str) -> tokio_postgres::Client {
     client
 }
 
+/// Completes `user`'s onboarding with a 7-day trial starting now (a profile is created when
+/// absent), as `PATCH /onboarding/complete` would.
+pub async fn onboard(
+    client: &tokio_postgres::Client,
+    user: &str,
+) -> Result<(), tokio_postgres::Error> {
+    client
+        .execute(
+            "INSERT INTO user_profiles (user_id, full_name, business_name, onboarding_step, trial_status,
+                 subscription_status, trial_start_date, trial_end_date)
+             VALUES ($1, 'Test User', 'Test Business', 'completed', 'active', 'trialing', now(), now() + interval '7 days')
+             ON CONFLICT (user_id) DO UPDATE SET onboarding_step = 'completed', trial_status = 'active',
+                 subscription_status = 'trialing', trial_start_date = now(), trial_end_date = now() + interval '7 days'",
+            &[&user],
+        )
+        .await?;
+    Ok(())
+}
+
 impl TestDb {
     /// Creates and migrates a new database with a pool of `pool_size` connections.
     pub async fn new() -> Self {
@@ -84,6 +103,14 @@ impl TestDb {
     /// A connection for assertions.
     pub async fn client(&self) -> deadpool_postgres::Object {
         self.pool.get().await.expect("a test connection")
+    }
+
+    /// Gives `users` completed onboarding and a trial that started now (what searching needs).
+    pub async fn onboard(&self, users: &[&str]) {
+        let client = self.client().await;
+        for user in users {
+            onboard(&client, user).await.expect("onboard a test user");
+        }
     }
 
     /// `SELECT count(*)` of a table, for "nothing was written" checks.

@@ -7,7 +7,7 @@
 //! - [`TestQueue`]: a queue and dead-letter queue in the SQS emulator, delivered as `SqsEvent`s.
 
 pub mod chaos;
-mod db;
+pub mod db;
 mod events;
 pub mod replay;
 pub mod sqs;

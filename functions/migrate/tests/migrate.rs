@@ -52,7 +52,7 @@ async fn as_a_custom_resource_it_migrates_and_answers_cloudformation() {
     )
     .await
     .unwrap();
-    assert_eq!(answer["applied"], 9);
+    assert_eq!(answer["applied"], 10);
     let responses = received.lock().unwrap().clone();
     assert_eq!(responses.len(), 1);
     assert_eq!(responses[0]["Status"], "SUCCESS");

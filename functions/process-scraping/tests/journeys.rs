@@ -81,7 +81,7 @@ async fn the_nike_search_stops_where_the_api_says_there_is_no_more() {
         .await;
     stack.run_until_idle().await;
     let done = stack.status(&job, 0, 5).await;
-    assert_eq!(done["status"], "completed");
+    assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["completionReason"], "results_exhausted");
     assert_eq!(done["progress"], 100);
     // Page 3 says has_more = 0: pages 4 to 7 are never requested.

@@ -1,14 +1,18 @@
 //! `POST /scraping/{platform}` — starts a search in one of the caller's campaigns.
 //!
-//! The job is committed `pending`, then its first step is sent to the queue. When the send fails
-//! the job is ended as `error` and the caller gets 503, so no job waits forever for a step that
-//! was never sent.
+//! Everything is decided in one transaction, before anything is written: the caller's profile is
+//! locked (so two starts of one user are checked one after the other), then onboarding, the
+//! trial or plan, the searches running and the credits of the period are checked against the
+//! plan's limits. The job is committed `pending` with its answer (and the `Idempotency-Key`'s,
+//! when sent); its first step is sent after the commit. A send that fails leaves the job pending
+//! (the outbox): the sweeper sends it, so the caller's 202 always stands for a search that runs,
+//! or, should the queue stay down past the job's deadline, one that ends `timeout` for all to see.
 
 use chrono::Utc;
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use serde_json::json;
 use shared::{
-    db::{self, campaigns, jobs, settings::SettingsCache},
+    db::{self, billing, campaigns, idempotency, jobs, settings::SettingsCache},
     domain::search::{NewSearch, Platform, StartSearchBody},
     http::{self, ApiError},
     pipeline::queue::{JobQueue, StepMessage},
@@ -22,19 +26,60 @@ pub struct State<Q> {
     pub settings: SettingsCache,
 }
 
-const NOT_QUEUED: &str = "The search could not be queued. Please try again.";
+/// Retry-After for a user at their running-searches limit: about one search step.
+const RUNNING_RETRY_AFTER_SECS: u64 = 30;
 
 pub async fn handler<Q: JobQueue>(state: &State<Q>, req: Request) -> Response<Body> {
     http::respond(req, |user, req| async move {
-        let platform = http::path_param(&req, "platform")?;
-        let platform = Platform::from_slug(&platform)
+        let slug = http::path_param(&req, "platform")?;
+        let platform = Platform::from_slug(&slug)
             .ok_or_else(|| ApiError::invalid("platform", "must be tiktok, instagram or youtube"))?;
+        let key = http::idempotency_key(&req)?;
         let body: StartSearchBody = http::json_body(&req)?;
         let search = NewSearch::parse(platform, body)?;
+        let route = format!("POST /scraping/{slug}");
+        let fingerprint = http::body_fingerprint(&req);
 
         let mut client = state.pool.get().await?;
         let settings = state.settings.get(&client).await?;
         let tx = client.transaction().await?;
+        if let Some(key) = &key {
+            match idempotency::lock_and_find(&tx, &user, &route, key, &fingerprint).await? {
+                idempotency::Prior::Answered { status, body } => {
+                    return Ok(http::replayed_response(status, &body))
+                }
+                idempotency::Prior::OtherRequest => return Err(http::idempotency_key_reused()),
+                idempotency::Prior::None => {}
+            }
+        }
+        let standing = billing::lock_standing(&tx, &user)
+            .await?
+            .ok_or(ApiError::Forbidden {
+                code: "onboarding_required",
+                message: "Complete onboarding to start searching".into(),
+            })?;
+        let plan = standing.plan_at(Utc::now())?;
+        let running = billing::running_searches(&tx, &user).await?;
+        let max_running = settings.max_running_searches(&plan);
+        if running >= max_running {
+            return Err(ApiError::TooManyRequests {
+                code: "too_many_running_searches",
+                message: format!(
+                    "{running} searches are running; your plan allows {max_running} at once"
+                ),
+                retry_after_secs: RUNNING_RETRY_AFTER_SECS,
+            });
+        }
+        let spent = billing::period_credits(&tx, &user).await?;
+        let budget = settings.period_credits(&plan);
+        if spent >= budget {
+            return Err(ApiError::PaymentRequired {
+                code: "credit_limit_reached",
+                message: format!(
+                    "This billing period's {budget} credits are spent; they renew with the next period"
+                ),
+            });
+        }
         let campaign = campaigns::find(&tx, &user, search.campaign_id)
             .await?
             .ok_or(ApiError::NotFound("campaign"))?;
@@ -52,9 +97,19 @@ pub async fn handler<Q: JobQueue>(state: &State<Q>, req: Request) -> Response<Bo
         let target = search
             .target_results
             .unwrap_or_else(|| settings.default_target_results(platform, search_type));
+        // The queue deadline; the first step restarts the clock at the search's start.
         let timeout_at = Utc::now() + settings.job_timeout();
         let job = jobs::insert(&tx, &user, &search, target, timeout_at).await?;
         campaigns::mark_active(&tx, campaign.id).await?;
+        let answer = json!({
+            "jobId": job.id,
+            "status": "pending",
+            "statusUrl": format!("/jobs/{}", job.id),
+            "targetResults": target,
+        });
+        if let Some(key) = &key {
+            idempotency::store(&tx, &user, &route, key, &fingerprint, 202, &answer).await?;
+        }
         tx.commit().await?;
 
         let first = StepMessage {
@@ -67,19 +122,13 @@ pub async fn handler<Q: JobQueue>(state: &State<Q>, req: Request) -> Response<Bo
                     tracing::warn!(error = %e, "the first step was sent but not recorded");
                 }
             }
-            Err(e) => {
-                jobs::fail(&client, job.id, NOT_QUEUED).await?;
-                return Err(ApiError::Unavailable(e.into()));
-            }
+            Err(e) => tracing::warn!(
+                job_id = %job.id, error = %e,
+                "the first step could not be sent; the sweeper will send it"
+            ),
         }
-        tracing::info!(job_id = %job.id, platform = platform.as_str(), "search started");
-        let body = json!({
-            "jobId": job.id,
-            "status": "pending",
-            "statusUrl": format!("/jobs/{}", job.id),
-            "targetResults": target,
-        });
-        Ok(http::json_response(StatusCode::ACCEPTED, &body))
+        tracing::info!(job_id = %job.id, platform = platform.as_str(), plan, "search started");
+        Ok(http::json_response(StatusCode::ACCEPTED, &answer))
     })
     .await
 }

@@ -13,6 +13,7 @@ struct App {
 impl App {
     async fn new() -> Self {
         let db = TestDb::new().await;
+        db.onboard(&["user_a", "user_b"]).await;
         let queue = TestQueue::new(3).await;
         let state = start_scraping::State {
             pool: db.pool.clone(),
@@ -291,7 +292,8 @@ async fn another_users_campaign_or_a_missing_one_is_a_404_and_a_mismatched_one_a
 }
 
 #[tokio::test]
-async fn when_the_queue_is_unavailable_the_caller_gets_503_and_no_job_stays_pending() {
+async fn when_the_queue_is_unavailable_the_start_is_accepted_and_the_sweeper_sends_its_first_step()
+{
     let app = App::new().await;
     let campaign = app.campaign("user_a", "keyword").await;
     let broken = start_scraping::State {
@@ -307,15 +309,40 @@ async fn when_the_queue_is_unavailable_the_caller_gets_503_and_no_job_stays_pend
         .path_param("platform", "tiktok")
         .json(json!({"campaignId": campaign, "keywords": ["nike"]}));
     let res = start_scraping::handler(&broken, req.build()).await;
-    assert_eq!(res.status(), 503);
-    assert_eq!(body_json(&res)["error"]["code"], "service_unavailable");
+    assert_eq!(res.status(), 202, "the search is recorded and will run");
+    let job = body_json(&res)["jobId"].as_str().unwrap().to_owned();
     let row = app
         .db
         .client()
         .await
-        .query_one("SELECT status, error FROM scraping_jobs", &[])
+        .query_one("SELECT status, enqueued_step FROM scraping_jobs", &[])
         .await
         .unwrap();
-    assert_eq!(row.get::<_, String>(0), "error");
-    assert!(row.get::<_, String>(1).contains("could not be queued"));
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, i32>(1)),
+        ("pending".to_owned(), -1)
+    );
+    assert_eq!(app.queue.depth(&app.queue.url).await, 0);
+
+    // The sweeper drains the outbox once the start is 10 s old.
+    app.db
+        .client()
+        .await
+        .execute(
+            "UPDATE scraping_jobs SET updated_at = now() - interval '11 seconds'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let sweeper = sweeper::State {
+        pool: app.db.pool.clone(),
+        queue: app.queue.queue(),
+        settings: SettingsCache::new(Duration::ZERO),
+    };
+    let sweep = sweeper::sweep(&sweeper).await.unwrap();
+    assert_eq!(sweep.resent, 1);
+    let event = app.queue.receive(Duration::from_secs(2)).await.unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(body, json!({"jobId": job, "step": 0}));
 }

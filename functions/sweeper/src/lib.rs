@@ -1,10 +1,11 @@
 //! Housekeeping on a schedule: ends overdue searches as `timeout`, re-sends the step of searches
-//! that made no progress for longer than a step can take, and deletes finished searches (with
-//! their creators) past their retention.
+//! that made no progress for longer than a step can take (and the first step of starts whose
+//! send failed), deletes finished searches (with their creators) past their retention, marks
+//! trials past their end `expired` / `canceled`, and forgets idempotency keys after 24 hours.
 
 use serde::Serialize;
 use shared::{
-    db::{self, jobs, settings::SettingsCache},
+    db::{self, billing, idempotency, jobs, settings::SettingsCache},
     pipeline::queue::{JobQueue, StepMessage},
 };
 use std::time::Duration;
@@ -23,6 +24,7 @@ pub struct Sweep {
     pub timed_out: u64,
     pub resent: u64,
     pub deleted: u64,
+    pub expired_trials: u64,
 }
 
 /// Most stalled jobs re-sent per sweep, so one sweep stays well within its timeout.
@@ -58,10 +60,13 @@ pub async fn sweep<Q: JobQueue>(state: &State<Q>) -> anyhow::Result<Sweep> {
         settings.failed_retention(),
     )
     .await?;
+    let expired_trials = billing::expire_trials(&client).await?;
+    idempotency::delete_expired(&client).await?;
     let sweep = Sweep {
         timed_out,
         resent,
         deleted,
+        expired_trials,
     };
     tracing::info!(?sweep, "sweep done");
     Ok(sweep)

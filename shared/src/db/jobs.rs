@@ -86,11 +86,14 @@ pub struct Job {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// Creator-API calls made for it (paid credits).
+    pub credits_used: i32,
 }
 
 const JOB_COLUMNS: &str = "id, user_id, campaign_id, platform, search_type, keywords, target_username, region, \
      target_results, status, processed_runs, processed_results, progress, cursor, error, completion_reason, \
-     queue_message_id, enqueued_step, lease_expires_at, timeout_at, created_at, started_at, completed_at";
+     queue_message_id, enqueued_step, lease_expires_at, timeout_at, created_at, started_at, completed_at, \
+     credits_used";
 
 impl Job {
     fn from_row(row: &Row) -> Self {
@@ -119,6 +122,7 @@ impl Job {
             created_at: row.get("created_at"),
             started_at: row.get("started_at"),
             completed_at: row.get("completed_at"),
+            credits_used: row.get("credits_used"),
         }
     }
 
@@ -134,6 +138,7 @@ impl Job {
             "processedResults": self.processed_results,
             "targetResults": self.target_results,
             "processedRuns": self.processed_runs,
+            "creditsUsed": self.credits_used,
             "error": self.error,
             "completionReason": self.completion_reason,
             "createdAt": self.created_at,
@@ -254,18 +259,21 @@ pub async fn claim(
     step: i32,
     token: Uuid,
     lease_secs: f64,
+    job_timeout_secs: f64,
 ) -> Result<Option<Job>, tokio_postgres::Error> {
+    // The deadline counts from the search's start: the first claim sets it.
     let stmt = client
         .prepare_cached(&format!(
             "UPDATE scraping_jobs SET lease_token = $3, lease_expires_at = now() + make_interval(secs => $4),
-                 status = 'processing', started_at = coalesce(started_at, now())
+                 status = 'processing', started_at = coalesce(started_at, now()),
+                 timeout_at = CASE WHEN started_at IS NULL THEN now() + make_interval(secs => $5) ELSE timeout_at END
              WHERE id = $1 AND processed_runs = $2 AND status IN ('pending', 'processing')
                AND timeout_at > now() AND (lease_expires_at IS NULL OR lease_expires_at < now())
              RETURNING {JOB_COLUMNS}"
         ))
         .await?;
     Ok(client
-        .query_opt(&stmt, &[&id, &step, &token, &lease_secs])
+        .query_opt(&stmt, &[&id, &step, &token, &lease_secs, &job_timeout_secs])
         .await?
         .as_ref()
         .map(Job::from_row))
@@ -293,6 +301,8 @@ pub enum Completion {
     TargetReached,
     ResultsExhausted,
     ApiLimitReached,
+    /// The search's own credit cap, or its user's budget for the period, is spent.
+    CreditLimit,
 }
 
 impl Completion {
@@ -301,6 +311,7 @@ impl Completion {
             Self::TargetReached => "target_reached",
             Self::ResultsExhausted => "results_exhausted",
             Self::ApiLimitReached => "api_limit_reached",
+            Self::CreditLimit => "credit_limit",
         }
     }
 }
@@ -485,7 +496,9 @@ pub async fn take_stalled(
              WHERE id IN (
                  SELECT id FROM scraping_jobs
                  WHERE status IN ('pending', 'processing') AND timeout_at > now()
-                   AND updated_at < now() - make_interval(secs => $1)
+                   AND (updated_at < now() - make_interval(secs => $1)
+                        -- The outbox: a start whose first step could not be sent.
+                        OR (status = 'pending' AND enqueued_step < 0 AND updated_at < now() - interval '10 seconds'))
                    AND (lease_expires_at IS NULL OR lease_expires_at < now())
                  ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
              RETURNING id, processed_runs",

@@ -4,7 +4,9 @@
 //! decides what runs in one transaction.
 
 pub mod admins;
+pub mod billing;
 pub mod campaigns;
+pub mod idempotency;
 pub mod jobs;
 pub mod profiles;
 pub mod results;

@@ -148,6 +148,9 @@ pub async fn complete(
     let sql = format!(
         "UPDATE user_profiles SET onboarding_step = 'completed', trial_status = 'active',
             subscription_status = 'trialing', trial_start_date = $2, trial_end_date = $3,
+            -- The mock Stripe integration's ids (no Stripe call is made).
+            stripe_customer_id = COALESCE(stripe_customer_id, 'cus_mock_' || substr(md5(user_id), 1, 14)),
+            stripe_subscription_id = COALESCE(stripe_subscription_id, 'sub_mock_' || substr(md5('sub' || user_id), 1, 14)),
             email_schedule_status = email_schedule_status || $4
          WHERE user_id = $1 RETURNING {COLUMNS}"
     );

@@ -110,6 +110,37 @@ impl Settings {
         self.number("enrichment", "profile_concurrency") as usize
     }
 
+    /// A plan's limit; a plan without definitions (added to the table but not to the code) gets
+    /// the trial's, logged.
+    fn plan_limit(&self, limit: &str, plan: &str) -> i64 {
+        let key = format!("{limit}_{plan}");
+        if definitions::find("limits", &key).is_some() {
+            self.number("limits", &key)
+        } else {
+            tracing::error!(
+                plan,
+                limit,
+                "no limit is defined for this plan; the trial's applies"
+            );
+            self.number("limits", &format!("{limit}_trial"))
+        }
+    }
+
+    /// Searches the plan's users may have running at once.
+    pub fn max_running_searches(&self, plan: &str) -> i64 {
+        self.plan_limit("max_running_searches", plan)
+    }
+
+    /// Credits the plan's users may spend per billing period.
+    pub fn period_credits(&self, plan: &str) -> i64 {
+        self.plan_limit("period_credits", plan)
+    }
+
+    /// Credits one search of the plan's users may spend.
+    pub fn credits_per_search(&self, plan: &str) -> i64 {
+        self.plan_limit("credits_per_search", plan)
+    }
+
     pub fn instagram_profiles_per_step(&self) -> usize {
         self.number("enrichment", "instagram_profiles_per_step") as usize
     }

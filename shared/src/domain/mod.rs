@@ -2,6 +2,7 @@
 //! edge; everything past that point works with values that are known to be valid.
 
 pub mod admin;
+pub mod billing;
 pub mod campaign;
 pub mod onboarding;
 pub mod search;

@@ -217,7 +217,19 @@ pub const DEFINITIONS: &[Definition] = &[
         (1, 50),
         "Related Instagram profiles enriched per step",
     ),
+    number("limits", "max_running_searches_trial", "3", (1, 100), "Searches a trial user may have running at once"),
+    number("limits", "max_running_searches_starter", "3", (1, 100), "Searches a Starter user may have running at once"),
+    number("limits", "max_running_searches_pro", "5", (1, 100), "Searches a Pro user may have running at once"),
+    number("limits", "period_credits_trial", "2000", (0, 100_000_000), "Creator-API credits a user may spend during the trial"),
+    number("limits", "period_credits_starter", "10000", (0, 100_000_000), "Creator-API credits a Starter user may spend per calendar month"),
+    number("limits", "period_credits_pro", "50000", (0, 100_000_000), "Creator-API credits a Pro user may spend per calendar month"),
+    number("limits", "credits_per_search_trial", "1200", (1, 1_000_000), "Creator-API credits one search of a trial user may spend (1,000 creators, each looked up, need about 1,040)"),
+    number("limits", "credits_per_search_starter", "1200", (1, 1_000_000), "Creator-API credits one search of a Starter user may spend"),
+    number("limits", "credits_per_search_pro", "1200", (1, 1_000_000), "Creator-API credits one search of a Pro user may spend"),
 ];
+
+/// The plans whose limits are defined (the `plans` table's rows; a test keeps the two equal).
+pub const PLANS: &[&str] = &["trial", "starter", "pro"];
 
 /// The definition of `category`/`key`, if there is one.
 pub fn find(category: &str, key: &str) -> Option<&'static Definition> {

@@ -51,12 +51,14 @@ impl ApiCallError {
     }
 }
 
-/// Client of the creator API.
+/// Client of the creator API. Every call that reaches the API is a paid credit; each client
+/// counts its own ([`CreatorApi::metered`] gives one step its own count).
 #[derive(Clone, Debug)]
 pub struct CreatorApi {
     http: reqwest::Client,
     base_url: String,
     api_key: String,
+    calls: std::sync::Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl CreatorApi {
@@ -71,7 +73,28 @@ impl CreatorApi {
             http,
             base_url: config.base_url.trim_end_matches('/').to_owned(),
             api_key: api_key.to_owned(),
+            calls: Default::default(),
         })
+    }
+
+    /// The same client with a count of its own, starting at zero.
+    pub fn metered(&self) -> Self {
+        Self {
+            calls: Default::default(),
+            ..self.clone()
+        }
+    }
+
+    /// Calls that reached the API through this client (answered or not: a timeout after the
+    /// request was sent may have been billed). A connection that was never made is not counted.
+    pub fn calls(&self) -> u32 {
+        self.calls.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Takes `n` calls off the count once they are charged (committed), so that what is left is
+    /// what a later failure still has to charge.
+    pub fn settle(&self, n: u32) {
+        self.calls.fetch_sub(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// `GET {base}{path}?{query}`, parsed as `T`.
@@ -83,13 +106,16 @@ impl CreatorApi {
     ) -> Result<T, ApiCallError> {
         let url = reqwest::Url::parse_with_params(&format!("{}{path}", self.base_url), query)
             .map_err(|e| ApiCallError::Network(format!("bad URL: {e}")))?;
-        let response = self
+        let sent = self
             .http
             .get(url)
             .header("x-api-key", &self.api_key)
             .send()
-            .await
-            .map_err(|e| ApiCallError::Network(without_url(e)))?;
+            .await;
+        if !matches!(&sent, Err(e) if e.is_connect()) {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        let response = sent.map_err(|e| ApiCallError::Network(without_url(e)))?;
         let status = response.status().as_u16();
         match status {
             200..=299 => {}

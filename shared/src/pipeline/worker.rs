@@ -23,6 +23,7 @@ use super::{
     search::{enrich, fetch_page, Cursor, SearchError, SearchSpec},
 };
 use crate::db::{
+    billing,
     jobs::{self, Completion, Job},
     results,
     settings::{Settings, SettingsCache},
@@ -90,6 +91,7 @@ impl<Q: JobQueue> Worker<Q> {
                 message.step,
                 token,
                 self.lease.as_secs_f64(),
+                settings.job_timeout().as_secs_f64(),
             )
             .await?;
             match claimed {
@@ -101,7 +103,15 @@ impl<Q: JobQueue> Worker<Q> {
                 }
             }
         };
-        match self.run_claimed(&job, message.step, token, &settings).await {
+        // This delivery's own count of creator-API calls: every one is charged, also when the
+        // step fails and is retried.
+        let api = self.api.metered();
+        let result = self
+            .run_claimed(&api, &job, message.step, token, &settings)
+            .await;
+        // Calls not charged by a commit (the step failed before or at it) are charged now.
+        self.charge_failed_attempt(&job, &api).await;
+        match result {
             Ok(outcome) => Ok(outcome),
             Err(StepError::Fatal(user_message)) => self.fail(job.id, user_message).await,
             Err(StepError::Retryable {
@@ -118,6 +128,41 @@ impl<Q: JobQueue> Worker<Q> {
                 Err(Retry(cause))
             }
         }
+    }
+
+    /// Charges the calls of an attempt that did not commit (its calls were made and paid).
+    async fn charge_failed_attempt(&self, job: &Job, api: &CreatorApi) {
+        let calls = i32::try_from(api.calls()).unwrap_or(i32::MAX);
+        if calls == 0 {
+            return;
+        }
+        let charged = match self.pool.get().await {
+            Ok(client) => billing::charge(&client, job.id, calls).await.map(|_| ()),
+            Err(e) => {
+                warn!(error = %e, calls, "could not charge a failed attempt's calls");
+                return;
+            }
+        };
+        if let Err(e) = charged {
+            warn!(error = %e, calls, "could not charge a failed attempt's calls");
+        }
+    }
+
+    /// Whether the search has spent its own cap, or its user the period's budget.
+    async fn out_of_credits(
+        &self,
+        client: &impl deadpool_postgres::GenericClient,
+        job: &Job,
+        job_credits: i64,
+        period_credits: i64,
+        settings: &Settings,
+    ) -> Result<bool, tokio_postgres::Error> {
+        let plan = billing::standing(client, &job.user_id)
+            .await?
+            .and_then(|s| s.plan_at(chrono::Utc::now()).ok())
+            .unwrap_or_else(|| "trial".to_owned());
+        Ok(job_credits >= settings.credits_per_search(&plan)
+            || period_credits >= settings.period_credits(&plan))
     }
 
     async fn fail(&self, id: Uuid, user_message: String) -> Result<Outcome, Retry> {
@@ -172,11 +217,27 @@ impl<Q: JobQueue> Worker<Q> {
 
     async fn run_claimed(
         &self,
+        api: &CreatorApi,
         job: &Job,
         step: i32,
         token: Uuid,
         settings: &Settings,
     ) -> Result<Outcome, StepError> {
+        // A search whose credits ran out makes no further call.
+        let spent = {
+            let client = self.pool.get().await.map_err(StepError::db)?;
+            let period = billing::period_credits(&client, &job.user_id)
+                .await
+                .map_err(StepError::db)?;
+            self.out_of_credits(&client, job, i64::from(job.credits_used), period, settings)
+                .await
+                .map_err(StepError::db)?
+        };
+        if spent {
+            return self
+                .commit_without_calls(job, step, token, Completion::CreditLimit)
+                .await;
+        }
         let spec = SearchSpec {
             platform: job.platform,
             target: job.target(),
@@ -184,7 +245,7 @@ impl<Q: JobQueue> Worker<Q> {
             batch_size: settings.instagram_profiles_per_step(),
         };
         let cursor: Cursor = serde_json::from_value(job.cursor.clone()).unwrap_or_default();
-        let page = fetch_page(&self.api, &spec, cursor)
+        let page = fetch_page(api, &spec, cursor)
             .await
             .map_err(StepError::from)?;
 
@@ -199,7 +260,7 @@ impl<Q: JobQueue> Worker<Q> {
         creators.retain(|c| !known.contains(&c.key()));
         let needed = usize::try_from(job.target_results - job.processed_results).unwrap_or(0);
         creators.truncate(needed);
-        enrich(&self.api, &mut creators, settings.profile_concurrency()).await;
+        enrich(api, &mut creators, settings.profile_concurrency()).await;
 
         let mut client = self.pool.get().await.map_err(StepError::db)?;
         let tx = client.transaction().await.map_err(StepError::db)?;
@@ -214,6 +275,10 @@ impl<Q: JobQueue> Worker<Q> {
         let added = results::insert(&tx, job.id, step, stored, &creators)
             .await
             .map_err(StepError::db)?;
+        let calls = i32::try_from(api.calls()).unwrap_or(i32::MAX);
+        let (job_credits, period_credits) = billing::charge(&tx, job.id, calls)
+            .await
+            .map_err(StepError::db)?;
         let total = stored + added;
         let completion = if total >= job.target_results {
             Some(Completion::TargetReached)
@@ -221,6 +286,12 @@ impl<Q: JobQueue> Worker<Q> {
             Some(Completion::ResultsExhausted)
         } else if step + 1 >= settings.max_api_calls(job.platform, job.search_type) {
             Some(Completion::ApiLimitReached)
+        } else if self
+            .out_of_credits(&tx, job, job_credits, period_credits, settings)
+            .await
+            .map_err(StepError::db)?
+        {
+            Some(Completion::CreditLimit)
         } else {
             None
         };
@@ -233,7 +304,8 @@ impl<Q: JobQueue> Worker<Q> {
             .await
             .map_err(StepError::db)?;
         tx.commit().await.map_err(StepError::db)?;
-        info!(step, added, total, calls = page.calls, "step applied");
+        api.settle(u32::try_from(calls).unwrap_or(0));
+        info!(step, added, total, calls, "step applied");
 
         if let Some(reason) = completion {
             info!(reason = reason.as_str(), "job completed");
@@ -251,6 +323,34 @@ impl<Q: JobQueue> Worker<Q> {
                 user_message: QUEUE_MESSAGE,
             })?;
         Ok(Outcome::Advanced { added })
+    }
+
+    /// Ends the job at step `step` without calling the creator API.
+    async fn commit_without_calls(
+        &self,
+        job: &Job,
+        step: i32,
+        token: Uuid,
+        reason: Completion,
+    ) -> Result<Outcome, StepError> {
+        let mut client = self.pool.get().await.map_err(StepError::db)?;
+        let tx = client.transaction().await.map_err(StepError::db)?;
+        if jobs::lock_for_commit(&tx, job.id, step, token)
+            .await
+            .map_err(StepError::db)?
+            .is_none()
+        {
+            return Ok(Outcome::Skipped("lease lost before commit"));
+        }
+        jobs::apply_step(&tx, job.id, step, 0, 100, &job.cursor, Some(reason))
+            .await
+            .map_err(StepError::db)?;
+        tx.commit().await.map_err(StepError::db)?;
+        info!(reason = reason.as_str(), "job completed without a call");
+        Ok(Outcome::Completed {
+            added: 0,
+            reason: reason.as_str(),
+        })
     }
 
     async fn enqueue(

@@ -32,6 +32,7 @@ impl Stack {
 
     pub async fn with(replay: Replay, api_key: &str) -> Self {
         let db = TestDb::new().await;
+        db.onboard(&[USER]).await;
         // Steps follow each other at once; the 2 s production delay would only slow the tests.
         db.client()
             .await

@@ -1,0 +1,39 @@
+//! `POST /billing/subscribe` `{"plan": "..."}` — the mock checkout: the subscription becomes
+//! `active` on a paid plan of the catalogue, the trial `converted`, and the plan's limits apply.
+//! No payment is taken (the original's Stripe integration was a mock too). Answers the usage.
+
+use lambda_http::{http::StatusCode, Body, Request, Response};
+use serde::Deserialize;
+use shared::{
+    db::billing,
+    http::{self, ApiError},
+    usage,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Subscribe {
+    plan: String,
+}
+
+pub async fn handler(state: &usage::State, req: Request) -> Response<Body> {
+    http::respond(req, |user, req| async move {
+        let body: Subscribe = http::json_body(&req)?;
+        let client = state.pool.get().await?;
+        let plan = billing::plan(&client, &body.plan)
+            .await?
+            .filter(|p| !p.is_trial)
+            .ok_or_else(|| ApiError::invalid("plan", "must be a paid plan: starter or pro"))?;
+        if !billing::subscribe(&client, &user, &plan.id).await? {
+            return Err(ApiError::Forbidden {
+                code: "onboarding_required",
+                message: "Complete onboarding before subscribing".into(),
+            });
+        }
+        tracing::info!(plan = %plan.id, "subscribed");
+        drop(client);
+        let usage = usage::usage(state, &user).await?;
+        Ok(http::json_response(StatusCode::OK, &usage))
+    })
+    .await
+}

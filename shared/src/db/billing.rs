@@ -1,0 +1,174 @@
+//! Plans, credits and the account state a search start is checked against.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::GenericClient;
+use crate::domain::billing::Standing;
+
+/// The user's profile standing, locked until the transaction ends so that two starts of one
+/// user are checked one after the other (N+1 simultaneous starts with a limit of N accept N).
+/// `None` without a profile.
+pub async fn lock_standing(
+    client: &impl GenericClient,
+    user_id: &str,
+) -> Result<Option<Standing>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            "SELECT onboarding_step = 'completed', subscription_status, plan, trial_start_date, trial_end_date
+               FROM user_profiles WHERE user_id = $1 FOR UPDATE",
+            &[&user_id],
+        )
+        .await?;
+    Ok(row.map(|r| Standing {
+        onboarding_completed: r.get(0),
+        subscription_status: r.get(1),
+        plan: r.get(2),
+        trial_start: r.get(3),
+        trial_end: r.get(4),
+    }))
+}
+
+/// The user's standing, unlocked (for reads).
+pub async fn standing(
+    client: &impl GenericClient,
+    user_id: &str,
+) -> Result<Option<Standing>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            "SELECT onboarding_step = 'completed', subscription_status, plan, trial_start_date, trial_end_date
+               FROM user_profiles WHERE user_id = $1",
+            &[&user_id],
+        )
+        .await?;
+    Ok(row.map(|r| Standing {
+        onboarding_completed: r.get(0),
+        subscription_status: r.get(1),
+        plan: r.get(2),
+        trial_start: r.get(3),
+        trial_end: r.get(4),
+    }))
+}
+
+/// Searches of the user that are queued or running (and not past their deadline).
+pub async fn running_searches(
+    client: &impl GenericClient,
+    user_id: &str,
+) -> Result<i64, tokio_postgres::Error> {
+    Ok(client
+        .query_one(
+            "SELECT count(*) FROM scraping_jobs
+              WHERE user_id = $1 AND status IN ('pending', 'processing') AND timeout_at > now()",
+            &[&user_id],
+        )
+        .await?
+        .get(0))
+}
+
+/// Credits the user spent in their current billing period.
+pub async fn period_credits(
+    client: &impl GenericClient,
+    user_id: &str,
+) -> Result<i64, tokio_postgres::Error> {
+    Ok(client
+        .query_one(
+            "SELECT COALESCE((SELECT credits FROM credit_ledger
+                               WHERE user_id = $1 AND period_start = billing_period_start($1)), 0)",
+            &[&user_id],
+        )
+        .await?
+        .get(0))
+}
+
+/// Charges `credits` creator-API calls of a search: to the search and to its user's ledger for
+/// the current period, in the caller's transaction. Returns the search's total and the period's.
+pub async fn charge(
+    client: &impl GenericClient,
+    job_id: Uuid,
+    credits: i32,
+) -> Result<(i64, i64), tokio_postgres::Error> {
+    let row = client
+        .query_one(
+            "WITH job AS (
+                 UPDATE scraping_jobs SET credits_used = credits_used + $2 WHERE id = $1
+                 RETURNING user_id, credits_used
+             ), ledger AS (
+                 INSERT INTO credit_ledger (user_id, period_start, credits)
+                 SELECT user_id, billing_period_start(user_id), $2::bigint FROM job
+                 ON CONFLICT (user_id, period_start)
+                 DO UPDATE SET credits = credit_ledger.credits + EXCLUDED.credits, updated_at = now()
+                 RETURNING credits
+             )
+             SELECT (SELECT credits_used FROM job)::bigint, COALESCE((SELECT credits FROM ledger), 0)",
+            &[&job_id, &credits],
+        )
+        .await?;
+    Ok((row.get::<_, Option<i64>>(0).unwrap_or(0), row.get(1)))
+}
+
+/// A plan of the catalogue.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub id: String,
+    pub name: String,
+    pub monthly_price_cents: i32,
+    pub is_trial: bool,
+}
+
+pub async fn plan(
+    client: &impl GenericClient,
+    id: &str,
+) -> Result<Option<Plan>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            "SELECT id, name, monthly_price_cents, is_trial FROM plans WHERE id = $1",
+            &[&id],
+        )
+        .await?;
+    Ok(row.map(|r| Plan {
+        id: r.get(0),
+        name: r.get(1),
+        monthly_price_cents: r.get(2),
+        is_trial: r.get(3),
+    }))
+}
+
+/// The mock checkout: the subscription is active on `plan` and the trial converted.
+pub async fn subscribe(
+    client: &impl GenericClient,
+    user_id: &str,
+    plan: &str,
+) -> Result<bool, tokio_postgres::Error> {
+    let n = client
+        .execute(
+            "UPDATE user_profiles SET plan = $2, subscription_status = 'active', trial_status = 'converted',
+                 stripe_customer_id = COALESCE(stripe_customer_id, 'cus_mock_' || md5(user_id)),
+                 stripe_subscription_id = 'sub_mock_' || md5(user_id || $2 || now()::text)
+              WHERE user_id = $1",
+            &[&user_id, &plan],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Sweeper: trials past their end without a subscription become `expired` / `canceled`.
+pub async fn expire_trials(client: &impl GenericClient) -> Result<u64, tokio_postgres::Error> {
+    client
+        .execute(
+            "UPDATE user_profiles SET trial_status = 'expired', subscription_status = 'canceled'
+              WHERE trial_status = 'active' AND subscription_status <> 'active' AND trial_end_date <= now()",
+            &[],
+        )
+        .await
+}
+
+/// The period's bounds as the database computes them (for `GET /usage`).
+pub async fn period_start(
+    client: &impl GenericClient,
+    user_id: &str,
+) -> Result<DateTime<Utc>, tokio_postgres::Error> {
+    Ok(client
+        .query_one("SELECT billing_period_start($1)", &[&user_id])
+        .await?
+        .get(0))
+}
