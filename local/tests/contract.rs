@@ -676,6 +676,30 @@ async fn every_route_answers_as_described() {
     )
     .await;
 
+    // Usage and the mock checkout.
+    let usage = api.call("GET", "/usage", "/usage", a, None, 200).await;
+    assert_eq!(usage["plan"], "trial");
+    let subscribed = api
+        .call(
+            "POST",
+            "/billing/subscribe",
+            "/billing/subscribe",
+            a,
+            Some(json!({"plan": "starter"})),
+            200,
+        )
+        .await;
+    assert_eq!(subscribed["plan"], "starter");
+    api.call(
+        "POST",
+        "/billing/subscribe",
+        "/billing/subscribe",
+        a,
+        Some(json!({"plan": "gold"})),
+        400,
+    )
+    .await;
+
     // Campaign management.
     let route = "/campaigns/{campaignId}";
     let path = format!("/campaigns/{id}");

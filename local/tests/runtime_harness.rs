@@ -104,6 +104,8 @@ async fn every_function_binary_answers_its_events_under_the_runtime_interface_em
             &[202, 202],
         ),
         ("job-status", &["job-status"], &[200]),
+        ("get-usage", &["get-usage"], &[200]),
+        ("billing-subscribe", &["billing-subscribe"], &[200]),
         ("export-creators", &["export-creators"], &[200]),
         ("update-campaign", &["update-campaign"], &[200]),
         ("admin-list-users", &["admin-list-users"], &[200]),

@@ -19,11 +19,21 @@ struct Subscribe {
 pub async fn handler(state: &usage::State, req: Request) -> Response<Body> {
     http::respond(req, |user, req| async move {
         let body: Subscribe = http::json_body(&req)?;
+        let not_a_plan = || ApiError::invalid("plan", "must be a paid plan: starter or pro");
+        let plan_id = body.plan.trim();
+        if plan_id.is_empty()
+            || plan_id.len() > 50
+            || !plan_id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(not_a_plan());
+        }
         let client = state.pool.get().await?;
-        let plan = billing::plan(&client, &body.plan)
+        let plan = billing::plan(&client, plan_id)
             .await?
             .filter(|p| !p.is_trial)
-            .ok_or_else(|| ApiError::invalid("plan", "must be a paid plan: starter or pro"))?;
+            .ok_or_else(not_a_plan)?;
         if !billing::subscribe(&client, &user, &plan.id).await? {
             return Err(ApiError::Forbidden {
                 code: "onboarding_required",

@@ -341,3 +341,41 @@ async fn two_keywords_are_searched_one_after_the_other() {
     assert_eq!(creators[nike]["foundBy"], json!({"keyword": "airpods pro"}));
     stack.assert_consistent(&job).await;
 }
+
+#[tokio::test]
+async fn a_searchs_deadline_counts_from_its_first_step_not_from_its_queueing() {
+    let stack = Stack::new().await;
+    let job = stack
+        .search(
+            "tiktok",
+            json!({"keywords": ["nike"], "targetResults": 1000}),
+        )
+        .await;
+    // Queued for a long while: a minute of the queue deadline is left.
+    stack
+        .db
+        .client()
+        .await
+        .execute(
+            "UPDATE scraping_jobs SET timeout_at = now() + interval '1 minute' WHERE id = $1::text::uuid",
+            &[&job],
+        )
+        .await
+        .unwrap();
+    assert_eq!(stack.deliver_once().await, 1);
+    let left: f64 = stack
+        .db
+        .client()
+        .await
+        .query_one(
+            "SELECT extract(epoch FROM timeout_at - started_at)::float8 FROM scraping_jobs WHERE id = $1::text::uuid",
+            &[&job],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        (left - 3600.0).abs() < 5.0,
+        "the hour counts from the start: {left}"
+    );
+}

@@ -80,7 +80,7 @@ pub async fn handler<Q: JobQueue>(state: &State<Q>, req: Request) -> Response<Bo
                 ),
             });
         }
-        let campaign = campaigns::find(&tx, &user, search.campaign_id)
+        let campaign = campaigns::find_for_update(&tx, &user, search.campaign_id)
             .await?
             .ok_or(ApiError::NotFound("campaign"))?;
         let search_type = search.target.search_type();

@@ -83,6 +83,21 @@ pub async fn find(
     Ok(row.as_ref().map(Campaign::from_row))
 }
 
+/// The user's campaign, locked against deletion and concurrent changes until the transaction
+/// ends. A search start takes it before inserting its job: a concurrent `DELETE` of the campaign
+/// then waits for the start (or the start for the delete) instead of the two deadlocking.
+#[tracing::instrument(skip(client))]
+pub async fn find_for_update(
+    client: &impl GenericClient,
+    user_id: &str,
+    id: Uuid,
+) -> Result<Option<Campaign>, tokio_postgres::Error> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM campaigns WHERE id = $1 AND user_id = $2 FOR NO KEY UPDATE");
+    let row = client.query_opt(&sql, &[&id, &user_id]).await?;
+    Ok(row.as_ref().map(Campaign::from_row))
+}
+
 /// One page of the user's campaigns, newest first, each with its newest search; and the total.
 #[tracing::instrument(skip(client))]
 pub async fn list(
@@ -176,16 +191,26 @@ pub struct Deleted {
     pub searches: u64,
 }
 
-/// Deletes the user's campaign in one transaction: its running searches are cancelled (so a
-/// worker holding one of their steps finds it gone and pays for nothing more), then the campaign
-/// goes with its searches and creators, and its rows of the legacy tables. `None` when it is not
-/// theirs or does not exist.
+/// Deletes the user's campaign: its running searches are cancelled first, in a transaction of
+/// their own (so a worker holding one of their steps finishes or finds it cancelled, and pays for
+/// nothing more), then the campaign goes with its searches and creators, and its rows of the
+/// legacy tables, in one transaction. `None` when it is not theirs or does not exist. Cancelling
+/// apart means no transaction ever holds the campaign while waiting for a search a worker holds,
+/// the order in which two transactions could deadlock.
 #[tracing::instrument(skip(client))]
 pub async fn delete(
     client: &mut deadpool_postgres::Client,
     user_id: &str,
     id: Uuid,
 ) -> Result<Option<Deleted>, tokio_postgres::Error> {
+    let cancelled = client
+        .execute(
+            "UPDATE scraping_jobs SET status = 'cancelled', completed_at = now(),
+                 lease_token = NULL, lease_expires_at = NULL
+             WHERE campaign_id = $1 AND user_id = $2 AND status IN ('pending', 'processing')",
+            &[&id, &user_id],
+        )
+        .await?;
     let tx = client.transaction().await?;
     let owned = tx
         .query_opt(
@@ -197,14 +222,6 @@ pub async fn delete(
     if !owned {
         return Ok(None);
     }
-    let cancelled = tx
-        .execute(
-            "UPDATE scraping_jobs SET status = 'cancelled', completed_at = now(),
-                 lease_token = NULL, lease_expires_at = NULL
-             WHERE campaign_id = $1 AND status IN ('pending', 'processing')",
-            &[&id],
-        )
-        .await?;
     let searches = tx
         .execute("DELETE FROM scraping_jobs WHERE campaign_id = $1", &[&id])
         .await?;

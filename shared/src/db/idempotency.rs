@@ -30,7 +30,8 @@ pub async fn lock_and_find(
 ) -> Result<Prior, tokio_postgres::Error> {
     client
         .execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(0) || $2 || chr(0) || $3, 0))",
+            // Keys that hash alike only wait for each other; the row below is matched exactly.
+            "SELECT pg_advisory_xact_lock(hashtextextended($1 || ' ' || $2 || ' ' || $3, 0))",
             &[&user_id, &route, &key],
         )
         .await?;

@@ -148,6 +148,9 @@ pub fn is_unavailable(err: &tokio_postgres::Error) -> bool {
             SqlState::CANNOT_CONNECT_NOW,
             SqlState::TOO_MANY_CONNECTIONS,
             SqlState::QUERY_CANCELED,
+            // Transient by nature: the same request succeeds when retried.
+            SqlState::T_R_DEADLOCK_DETECTED,
+            SqlState::T_R_SERIALIZATION_FAILURE,
         ]
         .contains(code);
     }
