@@ -1,6 +1,6 @@
 //! `GET /admin/overview` — is the pipeline healthy? Searches by status over the last 24 hours,
-//! running and stalled searches, the dead-letter queue's depth, creator-API calls made in the last
-//! 24 hours, and the most frequent error messages.
+//! running and stalled searches, the dead-letter queue's depth, search steps and creator-API
+//! credits of the searches active in the last 24 hours, and the most frequent error messages.
 
 use std::time::Duration;
 
@@ -49,7 +49,8 @@ pub async fn handler(state: &State, req: Request) -> Response<Body> {
             .await?;
         let calls = client
             .query_one(
-                "SELECT COALESCE(sum(processed_runs), 0)::bigint FROM scraping_jobs WHERE updated_at > now() - interval '24 hours'",
+                "SELECT COALESCE(sum(processed_runs), 0)::bigint, COALESCE(sum(credits_used), 0)::bigint
+                   FROM scraping_jobs WHERE updated_at > now() - interval '24 hours'",
                 &[],
             )
             .await?;
@@ -78,7 +79,7 @@ pub async fn handler(state: &State, req: Request) -> Response<Body> {
             },
         };
         let body = json!({
-            "last24Hours": {"searchesByStatus": by_status, "searchStepCalls": calls.get::<_, i64>(0), "topErrors": errors},
+            "last24Hours": {"searchesByStatus": by_status, "searchStepCalls": calls.get::<_, i64>(0), "credits": calls.get::<_, i64>(1), "topErrors": errors},
             "running": {
                 "pending": running.get::<_, i64>(0),
                 "processing": running.get::<_, i64>(1),

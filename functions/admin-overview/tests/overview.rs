@@ -64,6 +64,7 @@ async fn the_overview_counts_searches_stalls_errors_calls_and_dead_letters() {
     assert_eq!(last["searchesByStatus"]["processing"], 2);
     assert_eq!(last["searchesByStatus"]["error"], 2);
     assert_eq!(last["searchStepCalls"], 5, "one step per seeded search");
+    assert_eq!(last["credits"], 0);
     assert_eq!(
         last["topErrors"][0]["message"],
         "The creator API rejected our key"
