@@ -22,6 +22,16 @@ pub struct AdminState {
     pub admins: Admins,
 }
 
+impl AdminState {
+    /// The pool and the deployment's admin lists, from the configuration.
+    pub fn from_config(config: &crate::Config) -> anyhow::Result<Self> {
+        Ok(Self {
+            pool: db::pool(&config.database)?,
+            admins: config.admins.clone(),
+        })
+    }
+}
+
 /// Runs an admin route: 403 `forbidden` (nothing read, nothing changed) unless the caller is an
 /// admin, then `route` as [`http::respond`] runs any route.
 pub async fn respond<'s, F, Fut>(state: &'s AdminState, req: Request, route: F) -> Response<Body>

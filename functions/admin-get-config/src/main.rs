@@ -3,9 +3,6 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let config = shared::runtime::init().await?;
-    let state = shared::admin::AdminState {
-        pool: shared::db::pool(&config.database)?,
-        admins: config.admins.clone(),
-    };
+    let state = shared::admin::AdminState::from_config(&config)?;
     shared::runtime::serve_http(state, admin_get_config::handler).await
 }

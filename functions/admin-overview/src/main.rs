@@ -11,10 +11,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         None => None,
     };
     let state = admin_overview::State {
-        admin: AdminState {
-            pool: shared::db::pool(&config.database)?,
-            admins: config.admins.clone(),
-        },
+        admin: AdminState::from_config(&config)?,
         dead_letters,
         settings: SettingsCache::new(config.settings_cache_ttl),
     };

@@ -13,20 +13,7 @@ pub async fn lock_standing(
     client: &impl GenericClient,
     user_id: &str,
 ) -> Result<Option<Standing>, tokio_postgres::Error> {
-    let row = client
-        .query_opt(
-            "SELECT onboarding_step = 'completed', subscription_status, plan, trial_start_date, trial_end_date
-               FROM user_profiles WHERE user_id = $1 FOR UPDATE",
-            &[&user_id],
-        )
-        .await?;
-    Ok(row.map(|r| Standing {
-        onboarding_completed: r.get(0),
-        subscription_status: r.get(1),
-        plan: r.get(2),
-        trial_start: r.get(3),
-        trial_end: r.get(4),
-    }))
+    read_standing(client, user_id, " FOR UPDATE").await
 }
 
 /// The user's standing, unlocked (for reads).
@@ -34,13 +21,19 @@ pub async fn standing(
     client: &impl GenericClient,
     user_id: &str,
 ) -> Result<Option<Standing>, tokio_postgres::Error> {
-    let row = client
-        .query_opt(
-            "SELECT onboarding_step = 'completed', subscription_status, plan, trial_start_date, trial_end_date
-               FROM user_profiles WHERE user_id = $1",
-            &[&user_id],
-        )
-        .await?;
+    read_standing(client, user_id, "").await
+}
+
+async fn read_standing(
+    client: &impl GenericClient,
+    user_id: &str,
+    lock: &str,
+) -> Result<Option<Standing>, tokio_postgres::Error> {
+    let sql = format!(
+        "SELECT onboarding_step = 'completed', subscription_status, plan, trial_start_date, trial_end_date
+           FROM user_profiles WHERE user_id = $1{lock}"
+    );
+    let row = client.query_opt(&sql, &[&user_id]).await?;
     Ok(row.map(|r| Standing {
         onboarding_completed: r.get(0),
         subscription_status: r.get(1),
