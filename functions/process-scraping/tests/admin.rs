@@ -83,4 +83,17 @@ async fn deleting_a_campaign_mid_search_stops_the_search_and_pays_for_nothing_mo
     assert!(stack.queue.dead_letters().await.is_empty());
     assert_eq!(stack.db.count("scraping_jobs").await, 0);
     assert_eq!(stack.db.count("scraping_results").await, 0);
+    // The calls made before the delete stay charged to the user.
+    let ledger: i64 = stack
+        .db
+        .client()
+        .await
+        .query_one(
+            "SELECT COALESCE(sum(credits), 0)::bigint FROM credit_ledger",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(ledger, calls as i64);
 }

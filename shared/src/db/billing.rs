@@ -74,29 +74,32 @@ pub async fn period_credits(
 }
 
 /// Charges `credits` creator-API calls of a search: to the search and to its user's ledger for
-/// the current period, in the caller's transaction. Returns the search's total and the period's.
+/// the current period, in the caller's transaction. The ledger is charged even when the search
+/// is gone (its campaign was deleted mid-step): the calls were made. Returns the search's total
+/// and the period's.
 pub async fn charge(
     client: &impl GenericClient,
     job_id: Uuid,
+    user_id: &str,
     credits: i32,
 ) -> Result<(i64, i64), tokio_postgres::Error> {
     let row = client
         .query_one(
             "WITH job AS (
                  UPDATE scraping_jobs SET credits_used = credits_used + $2 WHERE id = $1
-                 RETURNING user_id, credits_used
+                 RETURNING credits_used
              ), ledger AS (
                  INSERT INTO credit_ledger (user_id, period_start, credits)
-                 SELECT user_id, billing_period_start(user_id), $2::bigint FROM job
+                 VALUES ($3, billing_period_start($3), $2::bigint)
                  ON CONFLICT (user_id, period_start)
                  DO UPDATE SET credits = credit_ledger.credits + EXCLUDED.credits, updated_at = now()
                  RETURNING credits
              )
-             SELECT (SELECT credits_used FROM job)::bigint, COALESCE((SELECT credits FROM ledger), 0)",
-            &[&job_id, &credits],
+             SELECT COALESCE((SELECT credits_used FROM job), 0)::bigint, (SELECT credits FROM ledger)",
+            &[&job_id, &credits, &user_id],
         )
         .await?;
-    Ok((row.get::<_, Option<i64>>(0).unwrap_or(0), row.get(1)))
+    Ok((row.get(0), row.get(1)))
 }
 
 /// A plan of the catalogue.

@@ -137,7 +137,9 @@ impl<Q: JobQueue> Worker<Q> {
             return;
         }
         let charged = match self.pool.get().await {
-            Ok(client) => billing::charge(&client, job.id, calls).await.map(|_| ()),
+            Ok(client) => billing::charge(&client, job.id, &job.user_id, calls)
+                .await
+                .map(|_| ()),
             Err(e) => {
                 warn!(error = %e, calls, "could not charge a failed attempt's calls");
                 return;
@@ -276,7 +278,7 @@ impl<Q: JobQueue> Worker<Q> {
             .await
             .map_err(StepError::db)?;
         let calls = i32::try_from(api.calls()).unwrap_or(i32::MAX);
-        let (job_credits, period_credits) = billing::charge(&tx, job.id, calls)
+        let (job_credits, period_credits) = billing::charge(&tx, job.id, &job.user_id, calls)
             .await
             .map_err(StepError::db)?;
         let total = stored + added;
