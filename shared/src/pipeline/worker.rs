@@ -150,21 +150,16 @@ impl<Q: JobQueue> Worker<Q> {
         }
     }
 
-    /// Whether the search has spent its own cap, or its user the period's budget.
-    async fn out_of_credits(
+    /// The plan whose limits apply to the job's user (the trial's when none does any more).
+    async fn plan_of(
         &self,
         client: &impl deadpool_postgres::GenericClient,
         job: &Job,
-        job_credits: i64,
-        period_credits: i64,
-        settings: &Settings,
-    ) -> Result<bool, tokio_postgres::Error> {
-        let plan = billing::standing(client, &job.user_id)
+    ) -> Result<String, tokio_postgres::Error> {
+        Ok(billing::standing(client, &job.user_id)
             .await?
             .and_then(|s| s.plan_at(chrono::Utc::now()).ok())
-            .unwrap_or_else(|| "trial".to_owned());
-        Ok(job_credits >= settings.credits_per_search(&plan)
-            || period_credits >= settings.period_credits(&plan))
+            .unwrap_or_else(|| "trial".to_owned()))
     }
 
     async fn fail(&self, id: Uuid, user_message: String) -> Result<Outcome, Retry> {
@@ -226,16 +221,17 @@ impl<Q: JobQueue> Worker<Q> {
         settings: &Settings,
     ) -> Result<Outcome, StepError> {
         // A search whose credits ran out makes no further call.
-        let spent = {
+        // The user's plan is read once per step: the check before the calls and the one at the
+        // commit both use it.
+        let (plan, period) = {
             let client = self.pool.get().await.map_err(StepError::db)?;
+            let plan = self.plan_of(&client, job).await.map_err(StepError::db)?;
             let period = billing::period_credits(&client, &job.user_id)
                 .await
                 .map_err(StepError::db)?;
-            self.out_of_credits(&client, job, i64::from(job.credits_used), period, settings)
-                .await
-                .map_err(StepError::db)?
+            (plan, period)
         };
-        if spent {
+        if out_of_credits(settings, &plan, i64::from(job.credits_used), period) {
             return self
                 .commit_without_calls(job, step, token, Completion::CreditLimit)
                 .await;
@@ -288,11 +284,7 @@ impl<Q: JobQueue> Worker<Q> {
             Some(Completion::ResultsExhausted)
         } else if step + 1 >= settings.max_api_calls(job.platform, job.search_type) {
             Some(Completion::ApiLimitReached)
-        } else if self
-            .out_of_credits(&tx, job, job_credits, period_credits, settings)
-            .await
-            .map_err(StepError::db)?
-        {
+        } else if out_of_credits(settings, &plan, job_credits, period_credits) {
             Some(Completion::CreditLimit)
         } else {
             None
@@ -407,6 +399,12 @@ impl From<SearchError> for StepError {
             SearchError::Api(api) => Self::Fatal(api.user_message().to_owned()),
         }
     }
+}
+
+/// Whether a search has spent its own cap, or its user the period's budget, on `plan`.
+fn out_of_credits(settings: &Settings, plan: &str, job_credits: i64, period_credits: i64) -> bool {
+    job_credits >= settings.credits_per_search(plan)
+        || period_credits >= settings.period_credits(plan)
 }
 
 /// The first occurrence of each creator in a page.
