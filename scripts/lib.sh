@@ -2,7 +2,7 @@
 # and stop what they started when the calling script exits.
 #
 #   ensure_postgres  -> exports DATABASE_URL (admin database of a reachable server)
-#   ensure_sqs       -> exports AWS_ENDPOINT_URL_SQS and dummy credentials for moto's server
+#   ensure_sqs       -> exports AWS_ENDPOINT_URL_SQS (and AWS_ENDPOINT_URL_SESV2) and dummy credentials for moto's server
 
 set -euo pipefail
 
@@ -118,6 +118,7 @@ ensure_sqs() {
     export AWS_REGION="${AWS_REGION:-us-east-1}"
     if [[ -n "${AWS_ENDPOINT_URL_SQS:-}" ]]; then
         log "SQS: using $AWS_ENDPOINT_URL_SQS"
+        export AWS_ENDPOINT_URL_SESV2="${AWS_ENDPOINT_URL_SESV2:-$AWS_ENDPOINT_URL_SQS}"
         return
     fi
     export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
@@ -135,6 +136,8 @@ ensure_sqs() {
     for _ in $(seq 1 100); do
         if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" >/dev/null 2>&1; then
             export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$port"
+            # The same server speaks SES v2, for the emails.
+            export AWS_ENDPOINT_URL_SESV2="${AWS_ENDPOINT_URL_SESV2:-$AWS_ENDPOINT_URL_SQS}"
             return
         fi
         sleep 0.1

@@ -93,6 +93,8 @@ const FUNCTIONS: &[(&str, &str)] = &[
     ("export-creators", "export-creators"),
     ("process-scraping", "process-scraping"),
     ("sweeper", "sweeper"),
+    ("send-emails", "send-emails"),
+    ("email-unsubscribe", "email-unsubscribe"),
     ("migrate", "migrate"),
 ];
 
@@ -124,6 +126,20 @@ async fn cold_starts(env: &Env, runs: usize) -> anyhow::Result<()> {
                         "DELETE FROM scraping_results WHERE job_id = $1",
                         &[&uuid::Uuid::parse_str(JOB).unwrap()],
                     )
+                    .await?;
+            }
+            if *function == "send-emails" {
+                // One email due, so the first invocation claims, renders and sends it (moto's SES).
+                env.db
+                    .client()
+                    .await
+                    .batch_execute(&format!(
+                    "UPDATE user_profiles SET email = 'bench@example.com' WHERE user_id = '{USER}';
+                     INSERT INTO scheduled_emails (user_id, kind, due_at, next_attempt_at)
+                     VALUES ('{USER}', 'welcome', now(), now())
+                     ON CONFLICT (user_id, kind) DO UPDATE SET status = 'scheduled', attempts = 0,
+                         next_attempt_at = now(), message_id = NULL, claimed_until = NULL;"
+                ))
                     .await?;
             }
             let (c, f, r) = one_cold_start(env, function, &first_event).await?;

@@ -18,6 +18,18 @@ pub struct App {
     pub sweeper: sweeper::State<SqsQueue>,
     pub overview: admin_overview::State,
     pub usage: shared::usage::State,
+    pub onboarding: onboarding_step::State,
+    pub unsubscribe: email_unsubscribe::State,
+}
+
+/// The unsubscribe links' key: `EMAIL_LINK_KEY`, else a fixed local one (local links only).
+pub fn link_secret(config: &Config) -> Vec<u8> {
+    config
+        .email
+        .link_secret
+        .clone()
+        .unwrap_or_else(|| crate::harness::LINK_SECRET.to_owned())
+        .into_bytes()
 }
 
 impl App {
@@ -31,6 +43,14 @@ impl App {
     ) -> Arc<Self> {
         let cache = || SettingsCache::new(config.settings_cache_ttl);
         Arc::new(Self {
+            unsubscribe: email_unsubscribe::State {
+                pool: pool.clone(),
+                links: shared::email::link::LinkSigner::new(&link_secret(config)),
+            },
+            onboarding: onboarding_step::State {
+                pool: pool.clone(),
+                settings: cache(),
+            },
             usage: shared::usage::State {
                 pool: pool.clone(),
                 settings: cache(),
@@ -73,7 +93,7 @@ impl App {
             "create-campaign" => create_campaign::handler(pool, req).await,
             "list-campaigns" => list_campaigns::handler(pool, req).await,
             "get-campaign" => get_campaign::handler(pool, req).await,
-            "onboarding-step" => onboarding_step::handler(pool, req).await,
+            "onboarding-step" => onboarding_step::handler(&self.onboarding, req).await,
             "onboarding-status" => onboarding_status::handler(pool, req).await,
             "start-scraping" => start_scraping::handler(&self.start, req).await,
             "job-status" => job_status::handler(pool, req).await,
@@ -91,6 +111,7 @@ impl App {
             "admin-overview" => admin_overview::handler(&self.overview, req).await,
             "get-usage" => get_usage::handler(&self.usage, req).await,
             "billing-subscribe" => billing_subscribe::handler(&self.usage, req).await,
+            "email-unsubscribe" => email_unsubscribe::handler(&self.unsubscribe, req).await,
             _ => return None,
         })
     }

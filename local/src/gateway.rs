@@ -74,8 +74,15 @@ async fn call(
     body: Bytes,
 ) -> axum::response::Response {
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
-    // API Gateway's JWT authorizer answers 401 itself; the function is never invoked.
-    let Some(claims) = gateway.auth.verify(authorization) else {
+    let public = crate::routes::is_public(method.as_str(), matched.as_str());
+    // API Gateway's JWT authorizer answers 401 itself; the function is never invoked. A public
+    // route has no authorizer: its event carries no claims, whatever the request sends.
+    let claims = if public {
+        Some(HashMap::new())
+    } else {
+        gateway.auth.verify(authorization)
+    };
+    let Some(claims) = claims else {
         return (
             StatusCode::UNAUTHORIZED,
             axum::Json(json!({"message": "Unauthorized"})),
@@ -163,6 +170,11 @@ pub fn event(
         },
         "isBase64Encoded": false,
     });
+    if claims.is_empty() {
+        if let Some(context) = event["requestContext"].as_object_mut() {
+            context.remove("authorizer");
+        }
+    }
     if !params.is_empty() {
         event["pathParameters"] = json!(params);
     }

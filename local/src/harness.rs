@@ -12,6 +12,8 @@ pub const USER: &str = "user_2demo";
 pub const KEYWORD_CAMPAIGN: &str = "6f1c2a3e-8d4b-4c55-9a0e-1b2c3d4e5f60";
 pub const SIMILAR_CAMPAIGN: &str = "7a2d3b4f-9e5c-4d66-8b1f-2c3d4e5f6a71";
 pub const JOB: &str = "0b7d5e1a-2c3f-4a6b-8d9e-0f1a2b3c4d5e";
+/// The key that signed the token of `events/email-unsubscribe.json`: the local default.
+pub const LINK_SECRET: &str = "gemz-local-email-link-secret";
 
 /// An event file of `events/`.
 pub fn event(name: &str) -> Value {
@@ -76,6 +78,13 @@ impl FunctionEnv {
             .await
             .expect("no delay between steps");
         drop(client);
+        if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_SESV2")
+            .or_else(|_| std::env::var("AWS_ENDPOINT_URL_SQS"))
+        {
+            crate::mail::verify_sender(&endpoint, crate::mail::LOCAL_FROM)
+                .await
+                .expect("verify the local sender in the SES emulator");
+        }
         Self {
             db,
             queue: TestQueue::new(5).await,
@@ -101,6 +110,18 @@ impl FunctionEnv {
             ("SCRAPECREATORS_BASE_URL", self.replay.base_url().into()),
             ("SCRAPECREATORS_API_KEY", "test".into()),
             ("RUST_LOG", "warn".into()),
+            // The unsubscribe event's token is signed with the local key (`app::link_secret`).
+            ("EMAIL_LINK_KEY", LINK_SECRET.into()),
+            ("EMAIL_FROM", crate::mail::LOCAL_FROM.into()),
+            ("SES_CONFIGURATION_SET", String::new()),
+            ("PUBLIC_API_URL", "http://127.0.0.1:3000".into()),
+            ("APP_URL", "http://127.0.0.1:5173".into()),
+            (
+                "AWS_ENDPOINT_URL_SESV2",
+                std::env::var("AWS_ENDPOINT_URL_SESV2")
+                    .or_else(|_| std::env::var("AWS_ENDPOINT_URL_SQS"))
+                    .unwrap_or_default(),
+            ),
             // As template.yaml sets it: TLS clients read one CA bundle instead of a directory.
             ("SSL_CERT_FILE", ca_bundle()),
         ]

@@ -132,6 +132,17 @@ pub async fn run(root: &Path, state_dir: &Path, args: &[String]) -> anyhow::Resu
         ("ADMIN_USER_IDS", var("ADMIN_USER_IDS", "")),
         ("ADMIN_EMAILS", var("ADMIN_EMAILS", "")),
         ("SSL_CERT_FILE", harness::ca_bundle()),
+        (
+            "EMAIL_LINK_KEY",
+            var("EMAIL_LINK_KEY", harness::LINK_SECRET),
+        ),
+        ("EMAIL_FROM", var("EMAIL_FROM", crate::mail::LOCAL_FROM)),
+        ("SES_CONFIGURATION_SET", var("SES_CONFIGURATION_SET", "")),
+        (
+            "PUBLIC_API_URL",
+            var("PUBLIC_API_URL", "http://127.0.0.1:3000"),
+        ),
+        ("APP_URL", var("APP_URL", "http://127.0.0.1:5173")),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -140,6 +151,7 @@ pub async fn run(root: &Path, state_dir: &Path, args: &[String]) -> anyhow::Resu
     env.push(("SCRAPECREATORS_BASE_URL".into(), base_url));
     for name in [
         "AWS_ENDPOINT_URL_SQS",
+        "AWS_ENDPOINT_URL_SESV2",
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "AWS_SESSION_TOKEN",
@@ -147,6 +159,11 @@ pub async fn run(root: &Path, state_dir: &Path, args: &[String]) -> anyhow::Resu
         if let Ok(v) = std::env::var(name) {
             env.push((name.into(), v));
         }
+    }
+    if std::env::var_os("AWS_ENDPOINT_URL_SESV2").is_none() && !sqs.endpoint.is_empty() {
+        // moto's server speaks SES v2 too; the sender's domain must be verified there.
+        crate::mail::verify_sender(&sqs.endpoint, crate::mail::LOCAL_FROM).await?;
+        env.push(("AWS_ENDPOINT_URL_SESV2".into(), sqs.endpoint.clone()));
     }
     if std::env::var_os("AWS_ENDPOINT_URL_SQS").is_none()
         && std::env::var_os("JOBS_QUEUE_URL").is_none()

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod gateway;
 pub mod harness;
 pub mod invoke;
+pub mod mail;
 pub mod poller;
 pub mod procs;
 pub mod rie;

@@ -3,6 +3,7 @@
 //! ```text
 //! local serve                        everything, in the foreground, until Ctrl-C
 //! local token USER_ID [--email A]    a bearer token for USER_ID (valid 24 h), with an email claim
+//! local mail                         the emails sent so far (by `local serve`), as JSON lines
 //! local migrate                      apply migrations to DATABASE_URL
 //! local rie FUNCTION [EVENT] [--arm64]  one invocation under AWS's Runtime Interface Emulator (scripts/invoke)
 //! local invoke FUNCTION EVENT.json   run one HTTP function's handler with an event file
@@ -61,6 +62,7 @@ async fn main() -> anyhow::Result<()> {
             let code = local::invoke::run(&root, &state_dir(), &rest).await?;
             std::process::exit(code);
         }
+        ["mail"] => local::mail::print(&state_dir()).await,
         ["migrate"] => {
             let config = shared::runtime::init().await?;
             let pool = shared::db::pool(&config.database)?;
@@ -80,7 +82,7 @@ async fn main() -> anyhow::Result<()> {
             print_response(response);
             Ok(())
         }
-        _ => bail!("usage: local serve | local token USER_ID [--email ADDRESS] | local rie FUNCTION [EVENT] [--arm64] | local migrate | local invoke FUNCTION EVENT.json"),
+        _ => bail!("usage: local serve | local token USER_ID [--email ADDRESS] | local mail | local rie FUNCTION [EVENT] [--arm64] | local migrate | local invoke FUNCTION EVENT.json"),
     }
 }
 
@@ -153,8 +155,14 @@ async fn serve() -> anyhow::Result<()> {
         Duration::from_secs(60),
         stop_rx.clone(),
     ));
-
     let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
+    let sender = local::mail::sender(&config, &app, &sqs.endpoint, &dir, &port).await?;
+    let mailer = tokio::spawn(local::poller::run_mailer(
+        sender,
+        Duration::from_secs(5),
+        stop_rx.clone(),
+    ));
+
     let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}"))
         .await
         .with_context(|| format!("Failed to listen on 127.0.0.1:{port} (set PORT)"))?;
@@ -167,7 +175,7 @@ async fn serve() -> anyhow::Result<()> {
         .with_graceful_shutdown(stop)
         .await?;
     let _ = stop_tx.send(true);
-    let _ = tokio::join!(poller, sweeper);
+    let _ = tokio::join!(poller, sweeper, mailer);
     app.pool.close();
     drop(sqs);
     drop(postgres);

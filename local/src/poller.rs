@@ -1,6 +1,7 @@
 //! Lambda's SQS event source mapping, locally: long-polls the jobs queue, invokes
 //! `process-scraping` with real `SqsEvent` batches, deletes what succeeded and leaves the
-//! reported failures to come back after the visibility timeout; and the sweeper on a timer.
+//! reported failures to come back after the visibility timeout; the sweeper and the email
+//! sender on timers.
 
 use std::{sync::Arc, time::Duration};
 
@@ -68,6 +69,26 @@ pub async fn run_sweeper(app: Arc<App>, every: Duration, mut stop: watch::Receiv
             _ = ticker.tick() => {
                 if let Err(e) = sweeper::sweep(&app.sweeper).await {
                     tracing::warn!(error = ?e, "sweep failed");
+                }
+            }
+        }
+    }
+}
+
+/// The email sender every `every` (the deployed schedule runs it every minute; locally a few
+/// seconds, so a due email shows in `local mail` soon after).
+pub async fn run_mailer(
+    sender: send_emails::State,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut ticker = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = ticker.tick() => {
+                if let Err(e) = send_emails::send_due(&sender, None).await {
+                    tracing::warn!(error = ?e, "email run failed");
                 }
             }
         }

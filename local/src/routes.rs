@@ -32,4 +32,18 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
         "admin-reset-config",
     ),
     ("GET", "/admin/overview", "admin-overview"),
+    ("GET", "/email/unsubscribe", "email-unsubscribe"),
+    ("POST", "/email/unsubscribe", "email-unsubscribe"),
 ];
+
+/// The routes without the JWT authorizer (`Auth: {Authorizer: NONE}` in the template): the
+/// unsubscribe link in emails, which proves itself with its signed token.
+pub const PUBLIC: &[(&str, &str)] = &[
+    ("GET", "/email/unsubscribe"),
+    ("POST", "/email/unsubscribe"),
+];
+
+/// Whether `method path` is served without a verified user.
+pub fn is_public(method: &str, path: &str) -> bool {
+    PUBLIC.iter().any(|&(m, p)| m == method && p == path)
+}

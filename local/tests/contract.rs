@@ -69,6 +69,15 @@ fn the_template_deploys_exactly_the_routes_the_local_gateway_serves() {
         {
             if event["Type"] == "HttpApi" {
                 let p = &event["Properties"];
+                let public = p["Auth"]["Authorizer"] == "NONE";
+                assert_eq!(
+                    public,
+                    local::routes::is_public(
+                        p["Method"].as_str().unwrap(),
+                        p["Path"].as_str().unwrap()
+                    ),
+                    "{p}: public in the template exactly when public locally"
+                );
                 found.insert((
                     p["Method"].as_str().unwrap().to_owned(),
                     p["Path"].as_str().unwrap().to_owned(),

@@ -116,6 +116,7 @@ async fn every_function_binary_answers_its_events_under_the_runtime_interface_em
         ("admin-reset-config", &["admin-reset-config"], &[200]),
         ("admin-config-changes", &["admin-config-changes"], &[200]),
         ("admin-overview", &["admin-overview"], &[200]),
+        ("email-unsubscribe", &["email-unsubscribe"], &[200]),
     ];
     for (function, events, expected) in http {
         let answers = env.run(function, events).await;
@@ -141,6 +142,12 @@ async fn every_function_binary_answers_its_events_under_the_runtime_interface_em
     assert_eq!(
         sweep[0],
         json!({"timedOut": 0, "resent": 0, "deleted": 0, "expiredTrials": 0})
+    );
+    // Nothing is due yet: the welcome email of the onboarding above is 10 minutes away.
+    let emails = env.run("send-emails", &["send-emails"]).await;
+    assert_eq!(
+        emails[0],
+        json!({"sent": 0, "skipped": 0, "failed": 0, "retrying": 0, "lostClaims": 0})
     );
     let migrated = env.run("migrate", &["migrate"]).await;
     assert_eq!(migrated[0], json!({"applied": 0}));
@@ -219,6 +226,11 @@ fn every_template_variable_has_a_local_value_and_secrets_become_their_values() {
         "RUST_LOG",
         "ADMIN_USER_IDS",
         "ADMIN_EMAILS",
+        "EMAIL_LINK_KEY",
+        "EMAIL_FROM",
+        "SES_CONFIGURATION_SET",
+        "PUBLIC_API_URL",
+        "APP_URL",
     ]
     .into_iter()
     .map(|k| (k.to_owned(), format!("local {k}")))
@@ -262,4 +274,13 @@ fn every_template_variable_has_a_local_value_and_secrets_become_their_values() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("JOBS_QUEUE_URL"), "{err}");
+}
+
+#[test]
+fn the_unsubscribe_events_token_is_signed_with_the_local_link_key() {
+    let event = local::harness::event("email-unsubscribe");
+    let token = event["queryStringParameters"]["token"].as_str().unwrap();
+    let signer = shared::email::link::LinkSigner::new(local::harness::LINK_SECRET.as_bytes());
+    let (user, _) = signer.verify(token).expect("a valid token");
+    assert_eq!(user, local::harness::USER);
 }

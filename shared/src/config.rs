@@ -17,6 +17,13 @@
 //! | `SCRAPECREATORS_TIMEOUT_MS` | `20000` | per-request timeout for the creator API |
 //! | `STEP_LEASE_SECS` | `90` | how long a worker reserves a step; must stay below the queue's visibility timeout |
 //! | `SETTINGS_CACHE_TTL_SECS` | `30` | lifetime of the per-container cache of `system_configurations` |
+//! | `EMAIL_FROM` | none | the emails' sender, `Name <address>` of a verified SES identity; required by `send-emails` |
+//! | `SES_CONFIGURATION_SET` | none | SES configuration set the emails are sent with |
+//! | `SES_TIMEOUT_MS` | `10000` | bound of one SES call |
+//! | `EMAIL_LINK_KEY` | none | key of the unsubscribe links' HMAC; required by `send-emails` and `email-unsubscribe` |
+//! | `EMAIL_LINK_KEY_SECRET_ARN` | none | Secrets Manager secret holding that key, read like the database URL |
+//! | `PUBLIC_API_URL` | none | the HTTP API's public address, for the unsubscribe links; required by `send-emails` |
+//! | `APP_URL` | `https://app.gemz.io` | the web application, for the emails' links |
 //! | `LOG_FORMAT` | `json` in Lambda, else `text` | log line format |
 
 use std::time::Duration;
@@ -69,6 +76,29 @@ impl std::fmt::Debug for CreatorApiConfig {
     }
 }
 
+/// The email sender's settings.
+#[derive(Clone)]
+pub struct EmailConfig {
+    pub from: Option<String>,
+    pub configuration_set: Option<String>,
+    pub ses_timeout: Duration,
+    pub link_secret: Option<String>,
+    pub public_api_url: Option<String>,
+    pub app_url: String,
+}
+
+impl std::fmt::Debug for EmailConfig {
+    /// The link secret is never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailConfig")
+            .field("from", &self.from)
+            .field("configuration_set", &self.configuration_set)
+            .field("public_api_url", &self.public_api_url)
+            .field("app_url", &self.app_url)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Every setting of every function. Functions read what they use; the few settings that only some
 /// functions need are checked by the `require_*` methods so a missing one fails the cold start loudly.
 #[derive(Clone, Debug)]
@@ -86,6 +116,8 @@ pub struct Config {
     /// Secrets Manager ids to resolve at cold start (see [`crate::runtime::init`]).
     pub database_secret: Option<String>,
     pub api_key_secret: Option<String>,
+    pub email_link_secret: Option<String>,
+    pub email: EmailConfig,
 }
 
 impl Config {
@@ -129,6 +161,17 @@ impl Config {
                 &env.optional("ADMIN_EMAILS").unwrap_or_default(),
             ),
             dead_letter_queue_url: env.optional("DEAD_LETTER_QUEUE_URL"),
+            email_link_secret: env.optional("EMAIL_LINK_KEY_SECRET_ARN"),
+            email: EmailConfig {
+                from: env.optional("EMAIL_FROM"),
+                configuration_set: env.optional("SES_CONFIGURATION_SET"),
+                ses_timeout: env.millis("SES_TIMEOUT_MS", 10_000)?,
+                link_secret: env.optional("EMAIL_LINK_KEY"),
+                public_api_url: env.optional("PUBLIC_API_URL"),
+                app_url: env
+                    .optional("APP_URL")
+                    .unwrap_or_else(|| "https://app.gemz.io".to_owned()),
+            },
         })
     }
 
@@ -137,6 +180,14 @@ impl Config {
         self.jobs_queue_url
             .as_deref()
             .ok_or(ConfigError::Missing("JOBS_QUEUE_URL"))
+    }
+
+    /// The unsubscribe links' key, for the functions that sign or check them.
+    pub fn require_link_secret(&self) -> Result<&str, ConfigError> {
+        self.email
+            .link_secret
+            .as_deref()
+            .ok_or(ConfigError::Missing("EMAIL_LINK_KEY"))
     }
 
     /// The creator API key, for the worker.

@@ -392,17 +392,39 @@ where
     F: FnOnce(String, Request) -> Fut,
     Fut: Future<Output = Result<Response<Body>>>,
 {
-    let request_id = req
-        .lambda_context_ref()
-        .map(|c| c.request_id.clone())
-        .unwrap_or_default();
+    let request_id = request_id(&req);
     let user = match user_id(&req) {
         Ok(user) => user,
         Err(e) => return e.into_response(),
     };
     let span = tracing::info_span!("request", request_id = %request_id, user_id = %user, method = %req.method(), path = %req.uri().path());
+    run(span, route(user, req)).await
+}
+
+/// Runs a public route (no authorizer, no user: the request proves itself, as a signed link does)
+/// with the same span, deadline and error mapping as [`respond`].
+pub async fn respond_public<F, Fut>(req: Request, route: F) -> Response<Body>
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>>>,
+{
+    let request_id = request_id(&req);
+    let span = tracing::info_span!("request", request_id = %request_id, method = %req.method(), path = %req.uri().path());
+    run(span, route(req)).await
+}
+
+fn request_id(req: &Request) -> String {
+    req.lambda_context_ref()
+        .map(|c| c.request_id.clone())
+        .unwrap_or_default()
+}
+
+async fn run(
+    span: tracing::Span,
+    route: impl Future<Output = Result<Response<Body>>>,
+) -> Response<Body> {
     async move {
-        let outcome = match tokio::time::timeout(REQUEST_DEADLINE, route(user, req)).await {
+        let outcome = match tokio::time::timeout(REQUEST_DEADLINE, route).await {
             Ok(outcome) => outcome,
             Err(_) => Err(ApiError::Unavailable(anyhow::anyhow!(
                 "request exceeded its {REQUEST_DEADLINE:?} deadline"

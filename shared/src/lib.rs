@@ -8,9 +8,11 @@
 //! - [`telemetry`]: structured logs.
 
 pub mod admin;
+pub mod aws_http;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod email;
 pub mod http;
 pub mod pipeline;
 pub mod runtime;

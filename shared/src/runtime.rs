@@ -34,6 +34,9 @@ pub async fn init() -> anyhow::Result<crate::Config> {
     if let Some(id) = config.api_key_secret.clone() {
         config.creator_api.api_key = Some(secret(&id).await?);
     }
+    if let Some(id) = config.email_link_secret.clone() {
+        config.email.link_secret = Some(secret(&id).await?);
+    }
     Ok(config)
 }
 

@@ -5,11 +5,13 @@
 //!   `lambda_http` exactly as in Lambda.
 //! - [`Replay`]: the creator API replayed from recorded real responses, with injectable faults.
 //! - [`TestQueue`]: a queue and dead-letter queue in the SQS emulator, delivered as `SqsEvent`s.
+//! - [`ses`]: SES v2 in the same emulator: the verified sender, what was sent, injected errors.
 
 pub mod chaos;
 pub mod db;
 mod events;
 pub mod replay;
+pub mod ses;
 pub mod sqs;
 
 pub use chaos::{Chaos, ChaosQueue};

@@ -20,7 +20,7 @@ pub async fn client() -> Client {
     );
     let config = aws_sdk_sqs::Config::builder()
         .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .http_client(shared::pipeline::sqs_http::client())
+        .http_client(shared::aws_http::client())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "testkit"))
         .endpoint_url(endpoint)

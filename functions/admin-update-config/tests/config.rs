@@ -277,3 +277,20 @@ async fn migrations_seed_every_definition_and_keep_values_an_operator_changed() 
     shared::db::migrate(&mut client).await.unwrap();
     assert_eq!(stored(&db, "timing", "stalled_after").await, "10m");
 }
+
+#[tokio::test]
+async fn email_delays_take_the_seeds_durations_and_refuse_anything_else() {
+    let db = TestDb::new().await;
+    let state = state(&db);
+    for (value, ok) in [
+        ("45m", true),
+        ("3600", true),
+        ("soon", false),
+        ("-1h", false),
+        ("31d", false),
+    ] {
+        let res = put(&state, "email", "abandonment_delay", json!(value)).await;
+        assert_eq!(res.status() == 200, ok, "{value}: {}", body_json(&res));
+    }
+    assert_eq!(stored(&db, "email", "abandonment_delay").await, "3600");
+}

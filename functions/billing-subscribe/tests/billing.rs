@@ -6,6 +6,13 @@ use serde_json::json;
 use shared::{db::settings::SettingsCache, usage};
 use testkit::{body_json, ApiRequest, TestDb};
 
+fn onboarding(db: &TestDb) -> onboarding_step::State {
+    onboarding_step::State {
+        pool: db.pool.clone(),
+        settings: shared::db::settings::SettingsCache::new(std::time::Duration::ZERO),
+    }
+}
+
 fn state(db: &TestDb) -> usage::State {
     usage::State {
         pool: db.pool.clone(),
@@ -30,7 +37,7 @@ async fn complete_onboarding(db: &TestDb, user: &str) {
             .user(user)
             .path_param("step", step)
             .json(body);
-        let res = onboarding_step::handler(&db.pool, req.build()).await;
+        let res = onboarding_step::handler(&onboarding(db), req.build()).await;
         assert_eq!(res.status(), 200, "{step}: {}", body_json(&res));
     }
 }

@@ -52,7 +52,20 @@ async fn as_a_custom_resource_it_migrates_and_answers_cloudformation() {
     )
     .await
     .unwrap();
-    assert_eq!(answer["applied"], 10);
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "sql")
+        })
+        .count();
+    assert_eq!(
+        answer["applied"], migrations,
+        "every migration, on a fresh database"
+    );
     let responses = received.lock().unwrap().clone();
     assert_eq!(responses.len(), 1);
     assert_eq!(responses[0]["Status"], "SUCCESS");

@@ -2,24 +2,44 @@
 //!
 //! Each step runs in one transaction with the profile row locked, so two concurrent requests of one
 //! user apply one after the other, and repeating a step changes nothing it should not (completing
-//! twice starts one trial and schedules each email once).
+//! twice starts one trial and schedules each email once). The address of the token's verified
+//! `email` claim is stored with the profile; the welcome and onboarding-reminder emails are
+//! scheduled when step 1 is first saved, the trial's emails when onboarding completes.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use shared::{
-    db::{self, profiles},
-    domain::onboarding::{
-        self, CompleteBody, OnboardingStep, Step1Body, Step2Body, StepRequest, Trial,
+    db::{self, emails, profiles, settings::SettingsCache},
+    domain::{
+        email::{Anchor, EmailKind},
+        onboarding::{CompleteBody, OnboardingStep, Step1Body, Step2Body, StepRequest, Trial},
     },
     http::{self, ApiError},
 };
 
-pub async fn handler(pool: &db::Pool, req: Request) -> Response<Body> {
+/// Built once per container.
+pub struct State {
+    pub pool: db::Pool,
+    pub settings: SettingsCache,
+}
+
+pub async fn handler(state: &State, req: Request) -> Response<Body> {
     http::respond(req, |user, req| async move {
         let step = parse_step(&req)?;
-        let mut client = pool.get().await?;
+        let email = http::claim(&req, "email");
+        let mut client = state.pool.get().await?;
+        let settings = state.settings.get(&client).await?;
         let tx = client.transaction().await?;
-        let profile = apply(&tx, &user, step).await?;
+        let schedule = |anchor, at: DateTime<Utc>| -> Vec<(EmailKind, DateTime<Utc>)> {
+            EmailKind::anchored_at(anchor)
+                .map(|kind| (kind, at + settings.email_delay(kind)))
+                .collect()
+        };
+        apply(&tx, &user, step, email.as_deref(), schedule).await?;
+        // Read back: the schedule's view is written by the database as the emails are scheduled.
+        let profile = profiles::find(&tx, &user)
+            .await?
+            .ok_or(ApiError::NotFound("onboarding profile"))?;
         tx.commit().await?;
         Ok(http::json_response(
             StatusCode::OK,
@@ -42,32 +62,43 @@ async fn apply(
     tx: &db::Transaction<'_>,
     user: &str,
     step: StepRequest,
-) -> http::Result<profiles::Profile> {
+    email: Option<&str>,
+    schedule: impl Fn(Anchor, DateTime<Utc>) -> Vec<(EmailKind, DateTime<Utc>)>,
+) -> http::Result<()> {
     if let StepRequest::Info {
         full_name,
         business_name,
     } = &step
     {
-        return Ok(profiles::save_info(tx, user, full_name, business_name).await?);
+        let (profile, created) =
+            profiles::save_info(tx, user, full_name, business_name, email).await?;
+        if created {
+            let emails = schedule(Anchor::Signup, profile.signup_timestamp);
+            emails::schedule(tx, user, &emails).await?;
+        }
+        return Ok(());
     }
     let current = profiles::lock(tx, user).await?;
     let current_step = current
         .as_ref()
         .map_or(OnboardingStep::Pending, |p| p.onboarding_step);
     step.check_order(current_step)?;
-    let profile = current.expect("a profile exists past step 1");
+    if let Some(email) = email {
+        profiles::refresh_email(tx, user, email).await?;
+    }
     let reached = step.reaches(current_step);
-    Ok(match step {
+    match step {
         StepRequest::Intent { brand_description } => {
-            profiles::save_intent(tx, user, &brand_description, reached).await?
+            profiles::save_intent(tx, user, &brand_description, reached).await?;
         }
         // Completing again keeps the trial and the schedule made the first time.
-        StepRequest::Complete if current_step == OnboardingStep::Completed => profile,
+        StepRequest::Complete if current_step == OnboardingStep::Completed => {}
         StepRequest::Complete => {
             let trial = Trial::starting(Utc::now());
-            let schedule = onboarding::email_schedule(profile.signup_timestamp, &trial);
-            profiles::complete(tx, user, &trial, &schedule).await?
+            profiles::complete(tx, user, &trial).await?;
+            emails::schedule(tx, user, &schedule(Anchor::TrialStart, trial.start)).await?;
         }
         StepRequest::Info { .. } => unreachable!("handled above"),
-    })
+    }
+    Ok(())
 }

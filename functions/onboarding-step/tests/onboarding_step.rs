@@ -1,12 +1,19 @@
 use serde_json::{json, Value};
 use testkit::{body_json, ApiRequest, TestDb};
 
+fn onboarding(db: &TestDb) -> onboarding_step::State {
+    onboarding_step::State {
+        pool: db.pool.clone(),
+        settings: shared::db::settings::SettingsCache::new(std::time::Duration::ZERO),
+    }
+}
+
 async fn step(db: &TestDb, user: &str, step: &str, body: Value) -> (u16, Value) {
     let req = ApiRequest::new("PATCH", "/onboarding/{step}")
         .user(user)
         .path_param("step", step)
         .json(body);
-    let res = onboarding_step::handler(&db.pool, req.build()).await;
+    let res = onboarding_step::handler(&onboarding(db), req.build()).await;
     (res.status().as_u16(), body_json(&res))
 }
 
@@ -206,7 +213,7 @@ async fn an_unknown_step_is_a_404_and_no_user_is_a_401() {
         .path_param("step", "step-1")
         .json(json!({"fullName": "a", "businessName": "b"}));
     assert_eq!(
-        onboarding_step::handler(&db.pool, req.build())
+        onboarding_step::handler(&onboarding(&db), req.build())
             .await
             .status(),
         401

@@ -94,29 +94,49 @@ pub async fn lock(
     Ok(row.as_ref().map(Profile::from_row))
 }
 
-/// Step 1: creates the profile or updates its name fields. The step becomes `info_captured`
-/// unless the user is already further along.
+/// Step 1: creates the profile or updates its name fields, and stores the address of the token's
+/// `email` claim when there is one. The step becomes `info_captured` unless the user is already
+/// further along. The flag is true when the profile was created by this call.
 #[tracing::instrument(skip(client))]
 pub async fn save_info(
     client: &impl GenericClient,
     user_id: &str,
     full_name: &str,
     business_name: &str,
-) -> Result<Profile, tokio_postgres::Error> {
+    email: Option<&str>,
+) -> Result<(Profile, bool), tokio_postgres::Error> {
     let sql = format!(
-        "INSERT INTO user_profiles (user_id, full_name, business_name, onboarding_step)
-         VALUES ($1, $2, $3, 'info_captured')
+        "INSERT INTO user_profiles (user_id, full_name, business_name, email, onboarding_step)
+         VALUES ($1, $2, $3, $4, 'info_captured')
          ON CONFLICT (user_id) DO UPDATE SET
             full_name = EXCLUDED.full_name,
             business_name = EXCLUDED.business_name,
+            email = COALESCE(EXCLUDED.email, user_profiles.email),
             onboarding_step = CASE WHEN user_profiles.onboarding_step = 'pending'
                                    THEN 'info_captured' ELSE user_profiles.onboarding_step END
-         RETURNING {COLUMNS}"
+         RETURNING {COLUMNS}, (xmax = 0) AS inserted"
     );
     let row = client
-        .query_one(&sql, &[&user_id, &full_name, &business_name])
+        .query_one(&sql, &[&user_id, &full_name, &business_name, &email])
         .await?;
-    Ok(Profile::from_row(&row))
+    Ok((Profile::from_row(&row), row.get("inserted")))
+}
+
+/// Stores the address of the token's `email` claim when it differs from the stored one (an
+/// address changed in Clerk reaches the emails on the user's next onboarding or search request).
+#[tracing::instrument(skip(client))]
+pub async fn refresh_email(
+    client: &impl GenericClient,
+    user_id: &str,
+    email: &str,
+) -> Result<(), tokio_postgres::Error> {
+    client
+        .execute(
+            "UPDATE user_profiles SET email = $2 WHERE user_id = $1 AND email IS DISTINCT FROM $2",
+            &[&user_id, &email],
+        )
+        .await?;
+    Ok(())
 }
 
 /// Step 2: records the brand description and the step.
@@ -137,25 +157,23 @@ pub async fn save_intent(
     Ok(Profile::from_row(&row))
 }
 
-/// Completion: the trial starts and the onboarding emails are scheduled.
-#[tracing::instrument(skip(client, email_schedule))]
+/// Completion: the trial starts (the trial's emails are scheduled by the caller).
+#[tracing::instrument(skip(client))]
 pub async fn complete(
     client: &impl GenericClient,
     user_id: &str,
     trial: &Trial,
-    email_schedule: &Value,
 ) -> Result<Profile, tokio_postgres::Error> {
     let sql = format!(
         "UPDATE user_profiles SET onboarding_step = 'completed', trial_status = 'active',
             subscription_status = 'trialing', trial_start_date = $2, trial_end_date = $3,
             -- The mock Stripe integration's ids (no Stripe call is made).
             stripe_customer_id = COALESCE(stripe_customer_id, 'cus_mock_' || substr(md5(user_id), 1, 14)),
-            stripe_subscription_id = COALESCE(stripe_subscription_id, 'sub_mock_' || substr(md5('sub' || user_id), 1, 14)),
-            email_schedule_status = email_schedule_status || $4
+            stripe_subscription_id = COALESCE(stripe_subscription_id, 'sub_mock_' || substr(md5('sub' || user_id), 1, 14))
          WHERE user_id = $1 RETURNING {COLUMNS}"
     );
     let row = client
-        .query_one(&sql, &[&user_id, &trial.start, &trial.end, email_schedule])
+        .query_one(&sql, &[&user_id, &trial.start, &trial.end])
         .await?;
     Ok(Profile::from_row(&row))
 }

@@ -141,6 +141,16 @@ impl Settings {
         self.plan_limit("credits_per_search", plan)
     }
 
+    /// How long after its anchor (step 1, or the trial's start) an email is due.
+    pub fn email_delay(&self, kind: crate::domain::email::EmailKind) -> Duration {
+        self.duration("email", kind.delay_key())
+    }
+
+    /// Provider calls one email may take before it is failed.
+    pub fn email_max_attempts(&self) -> i32 {
+        self.number("email", "max_attempts") as i32
+    }
+
     pub fn instagram_profiles_per_step(&self) -> usize {
         self.number("enrichment", "instagram_profiles_per_step") as usize
     }

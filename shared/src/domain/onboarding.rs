@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use super::bounded_text;
 use crate::http::{ApiError, FieldError};
@@ -160,19 +159,6 @@ impl Trial {
     }
 }
 
-/// The emails onboarding schedules, with their due times, as stored in `email_schedule_status`:
-/// welcome 10 minutes after signup, the abandonment reminder 2 hours after signup, and the trial
-/// check-ins on day 2 and day 5 of the trial. A mail sender marks each one `sent`.
-pub fn email_schedule(signup: DateTime<Utc>, trial: &Trial) -> Value {
-    let entry = |due: DateTime<Utc>| json!({"status": "scheduled", "dueAt": due});
-    json!({
-        "welcome": entry(signup + Duration::minutes(10)),
-        "abandonment_reminder": entry(signup + Duration::hours(2)),
-        "trial_day_2": entry(trial.start + Duration::days(2)),
-        "trial_day_5": entry(trial.start + Duration::days(5)),
-    })
-}
-
 /// What `GET /onboarding/status` shows of a trial.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -299,22 +285,5 @@ mod tests {
             ),
             (0, 0, 100)
         );
-    }
-
-    #[test]
-    fn the_email_schedule_has_four_emails_due_at_their_offsets() {
-        let signup = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        let trial = Trial::starting(signup + Duration::hours(1));
-        let s = email_schedule(signup, &trial);
-        assert_eq!(s["welcome"]["dueAt"], json!(signup + Duration::minutes(10)));
-        assert_eq!(
-            s["abandonment_reminder"]["dueAt"],
-            json!(signup + Duration::hours(2))
-        );
-        assert_eq!(
-            s["trial_day_2"]["dueAt"],
-            json!(trial.start + Duration::days(2))
-        );
-        assert_eq!(s["trial_day_5"]["status"], "scheduled");
     }
 }

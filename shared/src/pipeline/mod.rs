@@ -4,7 +4,7 @@
 //! - [`parse`]: tolerant parsers of the API's responses.
 //! - [`creator`]: the stored creator shape, emails and hashtags.
 //! - [`search`]: one page per platform and search type, and enrichment.
-//! - [`queue`]: the job queue (SQS) behind a small trait; [`sqs_http`]: the SDK's HTTP client.
+//! - [`queue`]: the job queue (SQS) behind a small trait.
 //! - [`worker`]: one step of a job: claim, fetch, commit, enqueue the next.
 
 pub mod api;
@@ -12,5 +12,4 @@ pub mod creator;
 pub mod parse;
 pub mod queue;
 pub mod search;
-pub mod sqs_http;
 pub mod worker;

@@ -57,7 +57,7 @@ impl SqsQueue {
             .unwrap_or_else(|| "us-east-1".into());
         let mut config = aws_sdk_sqs::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .http_client(crate::pipeline::sqs_http::client())
+            .http_client(crate::aws_http::client())
             .region(Region::new(region));
         if let (Some(key), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
         {

@@ -1,9 +1,9 @@
-//! The SQS SDK's HTTP client, on reqwest: the same HTTP/1.1 and rustls-with-ring stack as the
-//! creator API's client, instead of the SDK's own hyper client, which links an HTTP/2
-//! implementation SQS never needs (about 0.5 MB of every SQS function).
+//! The AWS SDKs' HTTP client (SQS, SES), on reqwest: the same HTTP/1.1 and rustls-with-ring stack
+//! as the creator API's client, instead of the SDK's own hyper client, which links an HTTP/2
+//! implementation neither service needs (about 0.5 MB of every function that uses one).
 //!
 //! The reqwest client is built on the first request rather than with the SDK client, so a cold
-//! start does not load root certificates for a queue it may never use.
+//! start does not load root certificates for a service it may never call.
 
 use std::{
     sync::{Arc, OnceLock},
@@ -24,17 +24,17 @@ use aws_smithy_types::body::SdkBody;
 /// Used when the SDK's settings name no connect timeout.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The HTTP client to give `aws_sdk_sqs::Config::builder().http_client(..)`.
+/// The HTTP client to give an SDK's `Config::builder().http_client(..)`.
 pub fn client() -> SharedHttpClient {
-    SharedHttpClient::new(SqsHttpClient::default())
+    SharedHttpClient::new(AwsHttpClient::default())
 }
 
 #[derive(Debug, Default)]
-struct SqsHttpClient {
+struct AwsHttpClient {
     http: Arc<OnceLock<reqwest::Client>>,
 }
 
-impl HttpClient for SqsHttpClient {
+impl HttpClient for AwsHttpClient {
     fn http_connector(
         &self,
         settings: &HttpConnectorSettings,
@@ -64,7 +64,7 @@ impl Connector {
             .and_then(|builder| {
                 Ok(builder
                     .connect_timeout(self.connect_timeout)
-                    // The SDK retries; redirects are not part of the SQS protocol.
+                    // Redirects are not part of the AWS protocols.
                     .redirect(reqwest::redirect::Policy::none())
                     .build()?)
             })
@@ -83,7 +83,7 @@ impl HttpConnector for Connector {
                 .try_into_http1x()
                 .map_err(|e| ConnectorError::user(e.into()))?
                 .into_parts();
-            // SQS requests are small JSON documents, always held in memory.
+            // SQS and SES requests are small documents, always held in memory.
             let body = body
                 .bytes()
                 .ok_or_else(|| ConnectorError::user("a streaming request body".into()))?

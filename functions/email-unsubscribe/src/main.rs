@@ -1,0 +1,11 @@
+//! Lambda entry point: the pool and the link key are built once per container.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let config = shared::runtime::init().await?;
+    let state = email_unsubscribe::State {
+        pool: shared::db::pool(&config.database)?,
+        links: shared::email::link::LinkSigner::new(config.require_link_secret()?.as_bytes()),
+    };
+    shared::runtime::serve_http(state, email_unsubscribe::handler).await
+}
