@@ -119,6 +119,7 @@ ensure_sqs() {
     if [[ -n "${AWS_ENDPOINT_URL_SQS:-}" ]]; then
         log "SQS: using $AWS_ENDPOINT_URL_SQS"
         export AWS_ENDPOINT_URL_SESV2="${AWS_ENDPOINT_URL_SESV2:-$AWS_ENDPOINT_URL_SQS}"
+        export AWS_ENDPOINT_URL_S3="${AWS_ENDPOINT_URL_S3:-$AWS_ENDPOINT_URL_SQS}"
         return
     fi
     export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
@@ -136,8 +137,9 @@ ensure_sqs() {
     for _ in $(seq 1 100); do
         if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" >/dev/null 2>&1; then
             export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$port"
-            # The same server speaks SES v2, for the emails.
+            # The same server speaks SES v2 (the emails) and S3 (large exports).
             export AWS_ENDPOINT_URL_SESV2="${AWS_ENDPOINT_URL_SESV2:-$AWS_ENDPOINT_URL_SQS}"
+            export AWS_ENDPOINT_URL_S3="${AWS_ENDPOINT_URL_S3:-$AWS_ENDPOINT_URL_SQS}"
             return
         fi
         sleep 0.1

@@ -91,6 +91,7 @@ const FUNCTIONS: &[(&str, &str)] = &[
     ("job-status", "job-status"),
     ("cancel-job", "job-status"),
     ("export-creators", "export-creators"),
+    ("export-campaign-creators", "export-campaign-creators"),
     ("process-scraping", "process-scraping"),
     ("sweeper", "sweeper"),
     ("send-emails", "send-emails"),
@@ -327,7 +328,7 @@ async fn step_breakdown(env: &Env, runs: usize) -> anyhow::Result<()> {
         domain::search::{Platform, SearchTarget},
         pipeline::{
             queue::{JobQueue, StepMessage},
-            search::{enrich, fetch_page, Cursor, SearchSpec},
+            search::{enrich, fetch_page, SearchSpec},
         },
     };
     let api = CreatorApi::new(
@@ -350,7 +351,7 @@ async fn step_breakdown(env: &Env, runs: usize) -> anyhow::Result<()> {
     for _ in 0..runs {
         let job = env.db.seed_job(USER, "processing", 0).await;
         let t = Instant::now();
-        let mut page = fetch_page(&api, &spec, Cursor::default()).await?;
+        let mut page = fetch_page(&api, &spec, None).await?;
         fetch.push(ms(t.elapsed()));
         let t = Instant::now();
         enrich(&api, &mut page.creators, 5).await;

@@ -20,6 +20,7 @@ pub struct App {
     pub usage: shared::usage::State,
     pub onboarding: onboarding_step::State,
     pub unsubscribe: email_unsubscribe::State,
+    pub exports: shared::export::State,
 }
 
 /// The unsubscribe links' key: `EMAIL_LINK_KEY`, else a fixed local one (local links only).
@@ -43,6 +44,15 @@ impl App {
     ) -> Arc<Self> {
         let cache = || SettingsCache::new(config.settings_cache_ttl);
         Arc::new(Self {
+            exports: shared::export::State {
+                pool: pool.clone(),
+                store: config.exports_bucket.as_deref().map(|bucket| {
+                    shared::export::store::ExportStore::with_endpoint(
+                        bucket,
+                        config.exports_endpoint.clone(),
+                    )
+                }),
+            },
             unsubscribe: email_unsubscribe::State {
                 pool: pool.clone(),
                 links: shared::email::link::LinkSigner::new(&link_secret(config)),
@@ -98,7 +108,10 @@ impl App {
             "start-scraping" => start_scraping::handler(&self.start, req).await,
             "job-status" => job_status::handler(pool, req).await,
             "cancel-job" => cancel_job::handler(pool, req).await,
-            "export-creators" => export_creators::handler(pool, req).await,
+            "export-creators" => export_creators::handler(&self.exports, req).await,
+            "export-campaign-creators" => {
+                export_campaign_creators::handler(&self.exports, req).await
+            }
             "update-campaign" => update_campaign::handler(pool, req).await,
             "delete-campaign" => delete_campaign::handler(pool, req).await,
             "admin-list-users" => admin_list_users::handler(admin, req).await,

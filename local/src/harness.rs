@@ -58,6 +58,11 @@ pub async fn seed_event_ids(client: &tokio_postgres::Client) -> Result<(), tokio
     Ok(())
 }
 
+/// moto's server, which plays SQS, SES and S3 (`scripts/test` starts it).
+fn emulator() -> String {
+    std::env::var("AWS_ENDPOINT_URL_SQS").unwrap_or_default()
+}
+
 pub struct FunctionEnv {
     pub db: TestDb,
     pub queue: TestQueue,
@@ -116,12 +121,9 @@ impl FunctionEnv {
             ("SES_CONFIGURATION_SET", String::new()),
             ("PUBLIC_API_URL", "http://127.0.0.1:3000".into()),
             ("APP_URL", "http://127.0.0.1:5173".into()),
-            (
-                "AWS_ENDPOINT_URL_SESV2",
-                std::env::var("AWS_ENDPOINT_URL_SESV2")
-                    .or_else(|_| std::env::var("AWS_ENDPOINT_URL_SQS"))
-                    .unwrap_or_default(),
-            ),
+            ("EXPORTS_BUCKET", crate::exports::BUCKET.into()),
+            ("AWS_ENDPOINT_URL_S3", emulator()),
+            ("AWS_ENDPOINT_URL_SESV2", emulator()),
             // As template.yaml sets it: TLS clients read one CA bundle instead of a directory.
             ("SSL_CERT_FILE", ca_bundle()),
         ]

@@ -143,6 +143,10 @@ pub async fn run(root: &Path, state_dir: &Path, args: &[String]) -> anyhow::Resu
             var("PUBLIC_API_URL", "http://127.0.0.1:3000"),
         ),
         ("APP_URL", var("APP_URL", "http://127.0.0.1:5173")),
+        (
+            "EXPORTS_BUCKET",
+            var("EXPORTS_BUCKET", crate::exports::BUCKET),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -152,6 +156,7 @@ pub async fn run(root: &Path, state_dir: &Path, args: &[String]) -> anyhow::Resu
     for name in [
         "AWS_ENDPOINT_URL_SQS",
         "AWS_ENDPOINT_URL_SESV2",
+        "AWS_ENDPOINT_URL_S3",
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "AWS_SESSION_TOKEN",
@@ -159,6 +164,16 @@ pub async fn run(root: &Path, state_dir: &Path, args: &[String]) -> anyhow::Resu
         if let Ok(v) = std::env::var(name) {
             env.push((name.into(), v));
         }
+    }
+    if std::env::var_os("AWS_ENDPOINT_URL_S3").is_none() && !sqs.endpoint.is_empty() {
+        let config = shared::Config::from_lookup(|name| match name {
+            "DATABASE_URL" => Some(postgres.url.clone()),
+            "EXPORTS_BUCKET" => Some(var("EXPORTS_BUCKET", crate::exports::BUCKET)),
+            "AWS_ENDPOINT_URL_S3" => Some(sqs.endpoint.clone()),
+            _ => None,
+        })?;
+        crate::exports::ensure_bucket(&config).await?;
+        env.push(("AWS_ENDPOINT_URL_S3".into(), sqs.endpoint.clone()));
     }
     if std::env::var_os("AWS_ENDPOINT_URL_SESV2").is_none() && !sqs.endpoint.is_empty() {
         // moto's server speaks SES v2 too; the sender's domain must be verified there.

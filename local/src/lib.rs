@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod exports;
 pub mod gateway;
 pub mod harness;
 pub mod invoke;

@@ -129,8 +129,16 @@ async fn serve() -> anyhow::Result<()> {
         "DATABASE_URL" => Some(postgres.url.clone()),
         "SCRAPECREATORS_BASE_URL" => Some(base_url.clone()),
         "SCRAPECREATORS_API_KEY" => Some(key.clone()),
+        // Large exports go to a bucket of the S3 emulator (moto's server) unless told otherwise.
+        "EXPORTS_BUCKET" => std::env::var(name)
+            .ok()
+            .or_else(|| (!sqs.endpoint.is_empty()).then(|| local::exports::BUCKET.to_owned())),
+        "AWS_ENDPOINT_URL_S3" => std::env::var(name)
+            .ok()
+            .or_else(|| (!sqs.endpoint.is_empty()).then(|| sqs.endpoint.clone())),
         other => std::env::var(other).ok(),
     })?;
+    local::exports::ensure_bucket(&config).await?;
     config.max_receive_count = services::MAX_RECEIVE_COUNT;
     let pool = shared::db::pool(&config.database)?;
     {

@@ -14,6 +14,11 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/jobs/{jobId}", "job-status"),
     ("DELETE", "/jobs/{jobId}", "cancel-job"),
     ("GET", "/jobs/{jobId}/creators.csv", "export-creators"),
+    (
+        "GET",
+        "/campaigns/{campaignId}/creators.csv",
+        "export-campaign-creators",
+    ),
     ("GET", "/usage", "get-usage"),
     ("POST", "/billing/subscribe", "billing-subscribe"),
     ("GET", "/admin/users", "admin-list-users"),

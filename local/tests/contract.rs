@@ -647,7 +647,52 @@ async fn every_route_answers_as_described() {
             200,
         )
         .await;
-    assert!(csv.as_str().unwrap().starts_with("name,handle"));
+    assert!(csv
+        .as_str()
+        .unwrap()
+        .starts_with("\u{feff}Username,Display name"));
+    let campaign_csv = api
+        .call(
+            "GET",
+            "/campaigns/{campaignId}/creators.csv",
+            &format!("/campaigns/{id}/creators.csv"),
+            a,
+            None,
+            200,
+        )
+        .await;
+    assert!(campaign_csv
+        .as_str()
+        .unwrap()
+        .starts_with("\u{feff}Platform,Username"));
+    api.call(
+        "GET",
+        "/campaigns/{campaignId}/creators.csv",
+        &format!("/campaigns/{id}/creators.csv"),
+        b,
+        None,
+        404,
+    )
+    .await;
+    // The emails' unsubscribe link: public, and a token that does not verify changes nothing.
+    api.call(
+        "GET",
+        "/email/unsubscribe",
+        "/email/unsubscribe?token=dXNlcl9h.reminders.AAAA",
+        None,
+        None,
+        400,
+    )
+    .await;
+    api.call(
+        "POST",
+        "/email/unsubscribe",
+        "/email/unsubscribe?token=forged",
+        None,
+        None,
+        400,
+    )
+    .await;
     api.call(
         "GET",
         "/jobs/{jobId}/creators.csv",

@@ -107,6 +107,11 @@ async fn every_function_binary_answers_its_events_under_the_runtime_interface_em
         ("get-usage", &["get-usage"], &[200]),
         ("billing-subscribe", &["billing-subscribe"], &[200]),
         ("export-creators", &["export-creators"], &[200]),
+        (
+            "export-campaign-creators",
+            &["export-campaign-creators"],
+            &[200],
+        ),
         ("update-campaign", &["update-campaign"], &[200]),
         ("admin-list-users", &["admin-list-users"], &[200]),
         ("admin-set-admin", &["admin-set-admin"], &[200]),
@@ -231,6 +236,7 @@ fn every_template_variable_has_a_local_value_and_secrets_become_their_values() {
         "SES_CONFIGURATION_SET",
         "PUBLIC_API_URL",
         "APP_URL",
+        "EXPORTS_BUCKET",
     ]
     .into_iter()
     .map(|k| (k.to_owned(), format!("local {k}")))

@@ -83,11 +83,12 @@ impl HttpConnector for Connector {
                 .try_into_http1x()
                 .map_err(|e| ConnectorError::user(e.into()))?
                 .into_parts();
-            // SQS and SES requests are small documents, always held in memory.
-            let body = body
-                .bytes()
-                .ok_or_else(|| ConnectorError::user("a streaming request body".into()))?
-                .to_vec();
+            // SQS and SES requests are small documents held in memory; an S3 upload streams
+            // its file.
+            let body = match body.bytes() {
+                Some(bytes) => reqwest::Body::from(bytes.to_vec()),
+                None => reqwest::Body::wrap(body),
+            };
             let mut request = http
                 .request(parts.method, parts.uri.to_string())
                 .headers(parts.headers)

@@ -24,6 +24,7 @@
 //! | `EMAIL_LINK_KEY_SECRET_ARN` | none | Secrets Manager secret holding that key, read like the database URL |
 //! | `PUBLIC_API_URL` | none | the HTTP API's public address, for the unsubscribe links; required by `send-emails` |
 //! | `APP_URL` | `https://app.gemz.io` | the web application, for the emails' links |
+//! | `EXPORTS_BUCKET` | none | S3 bucket of exports too large to answer inline; without it such an export answers 503 |
 //! | `LOG_FORMAT` | `json` in Lambda, else `text` | log line format |
 
 use std::time::Duration;
@@ -118,6 +119,9 @@ pub struct Config {
     pub api_key_secret: Option<String>,
     pub email_link_secret: Option<String>,
     pub email: EmailConfig,
+    pub exports_bucket: Option<String>,
+    /// `AWS_ENDPOINT_URL_S3`: an S3 emulator, addressed path-style.
+    pub exports_endpoint: Option<String>,
 }
 
 impl Config {
@@ -162,6 +166,8 @@ impl Config {
             ),
             dead_letter_queue_url: env.optional("DEAD_LETTER_QUEUE_URL"),
             email_link_secret: env.optional("EMAIL_LINK_KEY_SECRET_ARN"),
+            exports_bucket: env.optional("EXPORTS_BUCKET"),
+            exports_endpoint: env.optional("AWS_ENDPOINT_URL_S3"),
             email: EmailConfig {
                 from: env.optional("EMAIL_FROM"),
                 configuration_set: env.optional("SES_CONFIGURATION_SET"),

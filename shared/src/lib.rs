@@ -13,6 +13,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod email;
+pub mod export;
 pub mod http;
 pub mod pipeline;
 pub mod runtime;

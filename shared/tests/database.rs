@@ -107,11 +107,14 @@ async fn connections_killed_while_idle_are_replaced_transparently() {
 
 #[tokio::test]
 async fn creators_with_nul_characters_are_stored_without_them() {
-    use shared::pipeline::creator::{Creator, CreatorRecord, FoundBy};
+    use shared::domain::{
+        creator::{Creator, CreatorRecord, FoundBy},
+        search::Platform,
+    };
     let db = TestDb::new().await;
     let job = db.seed_job("user_a", "processing", 0).await;
     let record = CreatorRecord {
-        platform: "TikTok".into(),
+        platform: Platform::TikTok,
         creator: Creator {
             name: "nul\0name".into(),
             unique_id: "nul\0handle".into(),
@@ -122,6 +125,8 @@ async fn creators_with_nul_characters_are_stored_without_them() {
         video: None,
         hashtags: vec!["tag\0".into()],
         found_by: FoundBy::Keyword("k".into()),
+        relevance: None,
+        published_at: None,
     };
     let client = db.client().await;
     let stored = shared::db::results::insert(&client, job, 0, 0, &[record])

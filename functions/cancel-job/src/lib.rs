@@ -12,7 +12,10 @@ pub async fn handler(pool: &db::Pool, req: Request) -> Response<Body> {
         let id = http::path_uuid(&req, "jobId")?;
         let client = pool.get().await?;
         match jobs::cancel(&client, &user, id).await? {
-            jobs::Cancelled::Now(job) => Ok(http::json_response(StatusCode::OK, &job.view())),
+            jobs::Cancelled::Now(job) => Ok(http::json_response(
+                StatusCode::OK,
+                &http::views::JobView::of(&job),
+            )),
             jobs::Cancelled::AlreadyFinished(status) => Err(ApiError::Conflict {
                 code: "job_already_finished",
                 message: format!("The search already ended ({})", status.as_str()),

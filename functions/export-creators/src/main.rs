@@ -1,8 +1,8 @@
-//! Lambda entry point: the pool is built once per container, then every invocation runs the handler.
+//! Lambda entry point: the pool and the exports bucket's client are built once per container.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let config = shared::runtime::init().await?;
-    let pool = shared::db::pool(&config.database)?;
-    shared::runtime::serve_http(pool, export_creators::handler).await
+    let state = shared::export::State::from_config(&config)?;
+    shared::runtime::serve_http(state, export_creators::handler).await
 }

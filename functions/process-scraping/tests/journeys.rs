@@ -64,10 +64,22 @@ async fn a_tiktok_keyword_search_pages_until_the_target_and_reads_back_in_discov
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("name,handle,platform,followers,emails,bio,profile_url,video_url,views,likes")
+        Some("\u{feff}Username,Display name,Followers,Bio,Emails,Profile URL,Video URL,Video description,Likes,Comments,Shares,Views,Hashtags,Video date,Keyword")
     );
     assert_eq!(csv.lines().count(), 46, "a header and one row per creator");
-    assert!(csv.contains(&expected[0]));
+    let first_row = lines.next().unwrap();
+    assert!(
+        first_row.starts_with(&format!("{},", expected[0])),
+        "{first_row}"
+    );
+    assert!(
+        first_row.ends_with(",airpods pro"),
+        "the keyword that found it: {first_row}"
+    );
+    let dated = first_row
+        .split(',')
+        .any(|cell| chrono::NaiveDateTime::parse_from_str(cell, "%Y-%m-%d %H:%M:%S").is_ok());
+    assert!(dated, "the video's date: {first_row}");
 }
 
 #[tokio::test]
@@ -99,7 +111,7 @@ async fn a_page_without_items_ends_the_results() {
         domain::search::{Platform, SearchTarget},
         pipeline::{
             api::CreatorApi,
-            search::{fetch_page, Cursor, SearchSpec},
+            search::{fetch_page, Cursor, PageToken, SearchSpec},
         },
     };
     let replay = Replay::start().await;
@@ -122,10 +134,10 @@ async fn a_page_without_items_ends_the_results() {
     let page = fetch_page(
         &api,
         &spec,
-        Cursor {
-            offset: Some(180),
-            ..Cursor::default()
-        },
+        Some(Cursor::Keyword {
+            keyword_index: 0,
+            next: Some(PageToken::Offset(180)),
+        }),
     )
     .await
     .unwrap();
@@ -180,15 +192,36 @@ async fn a_tiktok_similar_search_ranks_users_found_by_the_targets_words_and_read
     assert!(creators
         .iter()
         .all(|c| c["foundBy"] == json!({"similarTo": "stoolpresidente"})));
-    // "barstool" is the first derived word with results: its users come first, most-followed first.
-    let followers: Vec<u64> = creators
+    // Best first: every creator carries its relevance, and the pages are in that order.
+    let relevance: Vec<f64> = creators
         .iter()
-        .take(30)
-        .map(|c| c["creator"]["followers"].as_u64().unwrap_or(0))
+        .map(|c| c["relevance"].as_f64().expect("a relevance"))
         .collect();
-    let mut sorted = followers.clone();
-    sorted.sort_by(|a, b| b.cmp(a));
-    assert_eq!(followers, sorted);
+    let mut sorted = relevance.clone();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    assert_eq!(relevance, sorted);
+    // The bio names the brand Barstool: its accounts rank above those that only share a common
+    // word ("sports") with the target, however large their audience.
+    let rank = |handle: &str| {
+        creators
+            .iter()
+            .position(|c| c["creator"]["uniqueId"] == handle)
+            .unwrap_or_else(|| panic!("{handle} was found"))
+    };
+    let top: Vec<String> = creators
+        .iter()
+        .take(10)
+        .map(|c| format!("{} {}", c["creator"]["uniqueId"], c["creator"]["name"]).to_lowercase())
+        .collect();
+    assert!(top.iter().all(|h| h.contains("barstool")), "{top:?}");
+    if let Some(espn) = creators
+        .iter()
+        .position(|c| c["creator"]["uniqueId"] == "espn")
+    {
+        assert!(rank("barstoolkate") < espn);
+    }
+    assert_eq!(done["pagination"]["order"], "relevance");
+    assert_eq!(done["pagination"]["stable"], true, "the search has ended");
     let chicago_or_kate = creators
         .iter()
         .find(|c| c["creator"]["uniqueId"] == "barstoolkate")
@@ -260,8 +293,9 @@ async fn a_youtube_similar_search_searches_the_channels_words_and_enriches_chann
     let done = stack.status(&job, 0, 10).await;
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["completionReason"], "results_exhausted");
-    // The words of the channel's description, then its name; single words are not recorded, so
-    // each search finds nothing and the job runs out of words.
+    // The words of the channel's description and name, most specific first (names before plain
+    // words, the business address left out); single words are not recorded, so each search finds
+    // nothing and the job runs out of words.
     let searched: Vec<String> = stack
         .replay
         .log()
@@ -269,7 +303,7 @@ async fn a_youtube_similar_search_searches_the_channels_words_and_enriches_chann
         .filter(|(path, _, _)| path == "/v1/youtube/search")
         .map(|(_, query, _)| query["query"].clone())
         .collect();
-    assert_eq!(searched, ["airpods", "iphone", "apple", "tips", "techirl"]);
+    assert_eq!(searched, ["airpods", "iphone", "apple", "irl", "tips"]);
     stack.assert_consistent(&job).await;
 }
 

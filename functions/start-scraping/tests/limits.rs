@@ -150,7 +150,10 @@ async fn an_expired_trial_gets_402_before_the_sweeper_marks_it_and_reads_keep_wo
     );
     assert_eq!(
         export_creators::handler(
-            &app.db.pool,
+            &shared::export::State {
+                pool: app.db.pool.clone(),
+                store: None
+            },
             read("/jobs/{jobId}/creators.csv", ("jobId", &job))
         )
         .await

@@ -25,6 +25,9 @@ use crate::config::DatabaseConfig;
 
 pub use deadpool_postgres::{GenericClient, Pool, PoolError, Transaction};
 
+/// A connection taken from the pool.
+pub type PoolClient = deadpool_postgres::Object;
+
 /// A pooled connection idle for longer than this is verified with a round trip before reuse.
 pub const VERIFY_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 

@@ -6,7 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::GenericClient;
-use crate::pipeline::creator::CreatorRecord;
+use crate::domain::creator::CreatorRecord;
 
 /// Which of `keys` the job already holds.
 #[tracing::instrument(skip(client, keys), fields(keys = keys.len()))]
@@ -47,16 +47,21 @@ pub async fn insert(
             v
         })
         .collect();
+    let relevance: Vec<Option<f32>> = records
+        .iter()
+        .map(|r| r.relevance.map(|v| v as f32))
+        .collect();
     let stmt = client
         .prepare_cached(
             "WITH input AS (
-                 SELECT key, body, ord FROM unnest($4::text[], $5::jsonb[]) WITH ORDINALITY AS t(key, body, ord)
+                 SELECT key, body, rel, ord
+                   FROM unnest($4::text[], $5::jsonb[], $6::real[]) WITH ORDINALITY AS t(key, body, rel, ord)
                  WHERE NOT EXISTS (SELECT 1 FROM scraping_results r WHERE r.job_id = $1 AND r.creator_key = t.key)
              ), numbered AS (
-                 SELECT key, body, row_number() OVER (ORDER BY ord) - 1 AS rn FROM input
+                 SELECT key, body, rel, row_number() OVER (ORDER BY ord) - 1 AS rn FROM input
              ), inserted AS (
-                 INSERT INTO scraping_results (job_id, step, position, creator_key, creators)
-                 SELECT $1, $2, $3 + rn::int, key, body FROM numbered
+                 INSERT INTO scraping_results (job_id, step, position, creator_key, creators, relevance)
+                 SELECT $1, $2, $3 + rn::int, key, body, rel FROM numbered
                  ON CONFLICT (job_id, creator_key) DO NOTHING
                  RETURNING 1
              )
@@ -64,7 +69,10 @@ pub async fn insert(
         )
         .await?;
     let row = client
-        .query_one(&stmt, &[&job_id, &step, &first_position, &keys, &bodies])
+        .query_one(
+            &stmt,
+            &[&job_id, &step, &first_position, &keys, &bodies, &relevance],
+        )
         .await?;
     Ok(row.get(0))
 }
@@ -87,43 +95,125 @@ pub fn strip_nul(value: &mut Value) {
     }
 }
 
-/// One page of the job's creators in discovery order, as stored JSON text: the status route
-/// passes it through without parsing and re-serialising every creator.
+/// The order a job's creators are read in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// As they were found (positions).
+    Discovery,
+    /// Highest relevance first, then as found (similar searches).
+    Relevance,
+}
+
+/// One page of the job's creators, as stored JSON text: the status route passes it through
+/// without parsing and re-serialising every creator.
 #[tracing::instrument(skip(client))]
 pub async fn page(
     client: &impl GenericClient,
     job_id: Uuid,
     offset: i64,
     limit: i64,
+    order: Order,
 ) -> Result<Vec<Box<serde_json::value::RawValue>>, tokio_postgres::Error> {
-    let stmt = client
-        .prepare_cached(
-            "SELECT creators::text FROM scraping_results WHERE job_id = $1 AND position >= $2
-             ORDER BY position LIMIT $3",
-        )
-        .await?;
-    let offset = i32::try_from(offset).unwrap_or(i32::MAX);
-    let rows = client.query(&stmt, &[&job_id, &offset, &limit]).await?;
+    let rows = match order {
+        // Positions are gap-free, so an offset is an indexed range read.
+        Order::Discovery => {
+            let stmt = client
+                .prepare_cached(
+                    "SELECT creators::text FROM scraping_results WHERE job_id = $1 AND position >= $2
+                     ORDER BY position LIMIT $3",
+                )
+                .await?;
+            let offset = i32::try_from(offset).unwrap_or(i32::MAX);
+            client.query(&stmt, &[&job_id, &offset, &limit]).await?
+        }
+        // A job holds at most 1,000 creators: the offset walks a short stretch of one index.
+        Order::Relevance => {
+            let stmt = client
+                .prepare_cached(
+                    "SELECT creators::text FROM scraping_results WHERE job_id = $1
+                     ORDER BY relevance DESC NULLS LAST, position OFFSET $2 LIMIT $3",
+                )
+                .await?;
+            client.query(&stmt, &[&job_id, &offset, &limit]).await?
+        }
+    };
     Ok(rows
         .iter()
         .filter_map(|r| serde_json::value::RawValue::from_string(r.get(0)).ok())
         .collect())
 }
 
-/// Every creator of the job, in discovery order, for the export.
-#[tracing::instrument(skip(client))]
-pub async fn all(
-    client: &impl GenericClient,
-    job_id: Uuid,
-) -> Result<Vec<CreatorRecord>, tokio_postgres::Error> {
-    let rows = client
-        .query(
-            "SELECT creators FROM scraping_results WHERE job_id = $1 ORDER BY position",
-            &[&job_id],
-        )
-        .await?;
+/// What an export reads: one search's creators, or a campaign's (each creator once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportSource {
+    Job(Uuid),
+    Campaign(Uuid),
+}
+
+/// One creator of an export: its stored JSON and, for a campaign, every `foundBy` of the searches
+/// that found it.
+#[derive(Debug)]
+pub struct ExportRow {
+    pub creator: Value,
+    pub found_by: Vec<Value>,
+}
+
+/// Opens a portal over the export's creators, in the order the status pages show them (a
+/// campaign's: by search, then as found). Read it in batches with [`export_batch`], inside the
+/// same transaction, so no more than a batch is held at a time.
+#[tracing::instrument(skip(tx))]
+pub async fn open_export(
+    tx: &deadpool_postgres::Transaction<'_>,
+    source: ExportSource,
+) -> Result<tokio_postgres::Portal, tokio_postgres::Error> {
+    match source {
+        ExportSource::Job(id) => {
+            let stmt = tx
+                .prepare(
+                    "SELECT creators, '[]'::jsonb FROM scraping_results WHERE job_id = $1
+                     ORDER BY relevance DESC NULLS LAST, position",
+                )
+                .await?;
+            tx.bind(&stmt, &[&id]).await
+        }
+        // One row per creator (platform and key): its best-ranked record, and every search that
+        // found it, grouped by the server.
+        ExportSource::Campaign(id) => {
+            let stmt = tx
+                .prepare(
+                    "SELECT (array_agg(r.creators ORDER BY r.relevance DESC NULLS LAST, j.created_at, r.position))[1],
+                            jsonb_agg(DISTINCT r.creators -> 'foundBy')
+                       FROM scraping_results r JOIN scraping_jobs j ON j.id = r.job_id
+                      WHERE j.campaign_id = $1
+                      GROUP BY j.platform, r.creator_key
+                      ORDER BY min(j.created_at),
+                               (array_agg(r.position ORDER BY j.created_at, r.position))[1],
+                               j.platform, r.creator_key",
+                )
+                .await?;
+            tx.bind(&stmt, &[&id]).await
+        }
+    }
+}
+
+/// The next `rows` creators of an export; empty at its end.
+pub async fn export_batch(
+    tx: &deadpool_postgres::Transaction<'_>,
+    portal: &tokio_postgres::Portal,
+    rows: i32,
+) -> Result<Vec<ExportRow>, tokio_postgres::Error> {
+    let rows = tx.query_portal(portal, rows).await?;
     Ok(rows
-        .into_iter()
-        .filter_map(|r| serde_json::from_value(r.get(0)).ok())
+        .iter()
+        .map(|r| {
+            let found_by: Value = r.get(1);
+            ExportRow {
+                creator: r.get(0),
+                found_by: match found_by {
+                    Value::Array(items) => items,
+                    _ => Vec::new(),
+                },
+            }
+        })
         .collect())
 }

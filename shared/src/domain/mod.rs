@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod billing;
 pub mod campaign;
+pub mod creator;
 pub mod email;
 pub mod onboarding;
 pub mod search;

@@ -2,14 +2,14 @@
 //!
 //! - [`api`]: the creator API client and the classification of its failures.
 //! - [`parse`]: tolerant parsers of the API's responses.
-//! - [`creator`]: the stored creator shape, emails and hashtags.
-//! - [`search`]: one page per platform and search type, and enrichment.
+//! - [`platforms`]: one module per platform behind one interface.
+//! - [`search`]: the keyword and similar drivers over the platforms, the typed cursor, enrichment.
 //! - [`queue`]: the job queue (SQS) behind a small trait.
 //! - [`worker`]: one step of a job: claim, fetch, commit, enqueue the next.
 
 pub mod api;
-pub mod creator;
 pub mod parse;
+pub mod platforms;
 pub mod queue;
 pub mod search;
 pub mod worker;

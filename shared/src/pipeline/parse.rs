@@ -101,6 +101,9 @@ pub struct TikTokAweme {
     pub text_extra: Option<Vec<TikTokTextExtra>>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub url: Option<String>,
+    /// Seconds since the epoch.
+    #[serde(default, deserialize_with = "lenient_u64")]
+    pub create_time: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -284,6 +287,9 @@ pub struct YouTubeVideo {
     pub channel: Option<YouTubeChannelRef>,
     #[serde(default, deserialize_with = "lenient_u64")]
     pub view_count_int: Option<u64>,
+    /// RFC 3339.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub published_time: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

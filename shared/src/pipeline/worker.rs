@@ -18,15 +18,17 @@ use uuid::Uuid;
 
 use super::{
     api::CreatorApi,
-    creator::CreatorRecord,
     queue::{JobQueue, StepMessage},
-    search::{enrich, fetch_page, Cursor, SearchError, SearchSpec},
+    search::{enrich, fetch_page, CorruptCursor, Cursor, SearchError, SearchSpec},
 };
-use crate::db::{
-    billing,
-    jobs::{self, Completion, Job},
-    results,
-    settings::{Settings, SettingsCache},
+use crate::{
+    db::{
+        billing,
+        jobs::{self, Completion, Job},
+        results,
+        settings::{Settings, SettingsCache},
+    },
+    domain::creator::CreatorRecord,
 };
 
 /// Why a message should come back (it is reported as a batch item failure).
@@ -242,7 +244,11 @@ impl<Q: JobQueue> Worker<Q> {
             region: job.region.clone(),
             batch_size: settings.instagram_profiles_per_step(),
         };
-        let cursor: Cursor = serde_json::from_value(job.cursor.clone()).unwrap_or_default();
+        // A cursor that cannot be read ends the search: starting over would pay for its pages again.
+        let cursor = Cursor::from_stored(&job.cursor, job.search_type).map_err(|e| {
+            warn!(error = %e, "the search's cursor cannot be read");
+            StepError::Fatal(CorruptCursor::USER_MESSAGE.to_owned())
+        })?;
         let page = fetch_page(api, &spec, cursor)
             .await
             .map_err(StepError::from)?;
@@ -259,6 +265,10 @@ impl<Q: JobQueue> Worker<Q> {
         let needed = usize::try_from(job.target_results - job.processed_results).unwrap_or(0);
         creators.truncate(needed);
         enrich(api, &mut creators, settings.profile_concurrency()).await;
+        // Similar searches by words: scored again with what the look-ups found (bios, audiences).
+        if let Some(target) = page.cursor.ranking_target() {
+            target.rank(&mut creators);
+        }
 
         let mut client = self.pool.get().await.map_err(StepError::db)?;
         let tx = client.transaction().await.map_err(StepError::db)?;
@@ -293,7 +303,7 @@ impl<Q: JobQueue> Worker<Q> {
             Some(_) => 100,
             None => (i64::from(total) * 100 / i64::from(job.target_results.max(1))).min(99) as i32,
         };
-        let cursor = serde_json::to_value(&page.cursor).expect("a cursor serializes");
+        let cursor = page.cursor.to_stored();
         jobs::apply_step(&tx, job.id, step, added, progress, &cursor, completion)
             .await
             .map_err(StepError::db)?;
@@ -397,6 +407,10 @@ impl From<SearchError> for StepError {
                 cause: api.into(),
             },
             SearchError::Api(api) => Self::Fatal(api.user_message().to_owned()),
+            SearchError::Cursor(e) => {
+                warn!(error = %e, "the search's cursor does not fit the search");
+                Self::Fatal(CorruptCursor::USER_MESSAGE.to_owned())
+            }
         }
     }
 }

@@ -191,7 +191,11 @@ impl Stack {
         let req = ApiRequest::new("GET", "/jobs/{jobId}/creators.csv")
             .user(USER)
             .path_param("jobId", job);
-        let res = export_creators::handler(&self.db.pool, req.build()).await;
+        let state = shared::export::State {
+            pool: self.db.pool.clone(),
+            store: None,
+        };
+        let res = export_creators::handler(&state, req.build()).await;
         assert_eq!(res.status(), 200);
         match res.body() {
             Body::Binary(b) => String::from_utf8(b.clone()).unwrap(),

@@ -5,15 +5,24 @@ use std::sync::LazyLock;
 use regex_lite::Regex;
 use serde::{Deserialize, Serialize};
 
+use super::search::Platform;
+
 /// A creator found by a search, with the video that matched where there is one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatorRecord {
-    pub platform: String,
+    pub platform: Platform,
     pub creator: Creator,
     pub video: Option<Video>,
     pub hashtags: Vec<String>,
     pub found_by: FoundBy,
+    /// Similar searches: how close the creator is to the target, 0-100 (see
+    /// `pipeline::search::similar`); pages of a similar search are answered best first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevance: Option<f64>,
+    /// The video's publication time (seconds since the epoch), where the platform gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

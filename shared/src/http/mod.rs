@@ -5,6 +5,9 @@
 //! - [`ApiError`]: the one error type; its status and code are chosen here and nowhere else, and the
 //!   body is always `{"error": {"code", "message", "details"}}`.
 //! - [`respond`]: runs a handler body and turns its result into a response, logging causes of 5xx.
+//! - [`views`]: JSON answers shared by several routes.
+
+pub mod views;
 
 use lambda_http::{
     http::{header, StatusCode},

@@ -1,0 +1,39 @@
+//! `GET /campaigns/{campaignId}/creators.csv` — every search of a campaign in one file, one row
+//! per creator: a creator found by several searches is listed once, with all of them in its
+//! "Found by" column. Large exports are answered with a link (`shared::export`).
+
+use lambda_http::{Body, Request, Response};
+use shared::{
+    db::{campaigns, results::ExportSource},
+    export::{self, Layout},
+    http::{self, ApiError},
+};
+
+pub async fn handler(state: &export::State, req: Request) -> Response<Body> {
+    http::respond(req, |user, req| async move {
+        let id = http::path_uuid(&req, "campaignId")?;
+        let mut client = state.pool.get().await?;
+        campaigns::find(&client, &user, id)
+            .await?
+            .ok_or(ApiError::NotFound("campaign"))?;
+        let filename = format!("campaign-{id}.csv");
+        let key = format!("exports/campaigns/{id}/{}.csv", uuid::Uuid::new_v4());
+        let (exported, written) = export::write(
+            &mut client,
+            ExportSource::Campaign(id),
+            Layout::Campaign,
+            state.store.as_ref(),
+            &key,
+            &filename,
+        )
+        .await?;
+        tracing::info!(
+            rows = written.rows,
+            bytes = written.bytes,
+            uploaded = written.uploaded,
+            "export written"
+        );
+        Ok(export::response(exported, &filename, &written))
+    })
+    .await
+}

@@ -1,0 +1,8 @@
+//! Lambda entry point: the pool and the exports bucket's client are built once per container.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let config = shared::runtime::init().await?;
+    let state = shared::export::State::from_config(&config)?;
+    shared::runtime::serve_http(state, export_campaign_creators::handler).await
+}
