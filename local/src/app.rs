@@ -90,6 +90,7 @@ impl App {
                 pool: pool.clone(),
                 queue,
                 settings: cache(),
+                message_lifetime: config.message_lifetime(),
             },
             pool,
         })

@@ -10,6 +10,7 @@
 //! | `DB_STATEMENT_TIMEOUT_MS` | `5000` | server-side limit for any one statement |
 //! | `DB_ACQUIRE_TIMEOUT_MS` | `2000` | time a request waits for a pooled connection before answering 503 |
 //! | `JOBS_QUEUE_URL` | none | SQS queue of search steps; required by the functions that enqueue or consume |
+//! | `QUEUE_VISIBILITY_TIMEOUT_SECS` | `360` | the jobs queue's visibility timeout (the sweeper waits out every delivery of a sent step before sending it again) |
 //! | `MAX_RECEIVE_COUNT` | `5` | the queue's redrive `maxReceiveCount`: the last delivery ends a failing job as `error` |
 //! | `SCRAPECREATORS_BASE_URL` | `https://api.scrapecreators.com` | creator API |
 //! | `SCRAPECREATORS_API_KEY` | none | creator API key; required by `process-scraping` |
@@ -109,6 +110,7 @@ pub struct Config {
     /// The jobs queue's dead-letter queue, whose depth the operator overview reports.
     pub dead_letter_queue_url: Option<String>,
     pub max_receive_count: u32,
+    pub queue_visibility_timeout: Duration,
     pub step_lease_secs: u64,
     pub creator_api: CreatorApiConfig,
     pub settings_cache_ttl: Duration,
@@ -151,6 +153,9 @@ impl Config {
             },
             jobs_queue_url: env.optional("JOBS_QUEUE_URL"),
             max_receive_count: env.parsed("MAX_RECEIVE_COUNT", 5u32)?,
+            queue_visibility_timeout: Duration::from_secs(
+                env.parsed("QUEUE_VISIBILITY_TIMEOUT_SECS", 360u64)?,
+            ),
             step_lease_secs: env.parsed("STEP_LEASE_SECS", 90u64)?,
             creator_api: CreatorApiConfig {
                 base_url: env
@@ -186,6 +191,11 @@ impl Config {
         self.jobs_queue_url
             .as_deref()
             .ok_or(ConfigError::Missing("JOBS_QUEUE_URL"))
+    }
+
+    /// How long a sent step message may still be delivered: every delivery's visibility timeout.
+    pub fn message_lifetime(&self) -> Duration {
+        self.queue_visibility_timeout * self.max_receive_count
     }
 
     /// The unsubscribe links' key, for the functions that sign or check them.

@@ -143,3 +143,18 @@ async fn creators_with_nul_characters_are_stored_without_them() {
     assert_eq!(row.get::<_, String>(0), "nulhandle");
     assert_eq!(row.get::<_, String>(1), "bio with  inside");
 }
+
+#[tokio::test]
+async fn pooled_connections_carry_the_session_timeouts_set_after_connecting() {
+    let db = TestDb::new().await;
+    let client = db.client().await;
+    let row = client
+        .query_one(
+            "SELECT current_setting('statement_timeout'), current_setting('idle_in_transaction_session_timeout')",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "10s", "TestDb's pools use 10 s");
+    assert_eq!(row.get::<_, String>(1), "1min");
+}

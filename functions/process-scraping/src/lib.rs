@@ -4,6 +4,13 @@
 //! message and job ids. Failures are reported per record (`ReportBatchItemFailures`), so one bad
 //! record never fails its neighbours: a malformed body is reported failed until SQS moves it to
 //! the dead-letter queue.
+//!
+//! Every record is bounded by the invocation's time (its deadline less [`MARGIN`]): one that
+//! cannot finish is released and reported failed before Lambda would end the invocation, so its
+//! neighbours' outcomes still reach SQS, and on its last delivery the search still ends as
+//! `error` with a message instead of hanging until its deadline.
+
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt;
@@ -13,10 +20,28 @@ use shared::pipeline::{
 };
 use tracing::{info, warn, Instrument};
 
+/// Time kept back from the invocation's deadline: reporting the batch, and ending a search on
+/// its last delivery, fit in it.
+pub const MARGIN: Duration = Duration::from_secs(5);
+
+/// Handles a batch with no deadline of its own (local runs and tests).
 pub async fn handler<Q: JobQueue>(worker: &Worker<Q>, event: SqsEvent) -> SqsBatchResponse {
+    handle_batch(worker, event, None).await
+}
+
+/// Handles a batch; each record is given up at `deadline` less [`MARGIN`].
+pub async fn handle_batch<Q: JobQueue>(
+    worker: &Worker<Q>,
+    event: SqsEvent,
+    deadline: Option<SystemTime>,
+) -> SqsBatchResponse {
     let concurrency = worker.pool.status().max_size.max(1);
+    let budget_end = deadline.map(|d| {
+        let left = d.duration_since(SystemTime::now()).unwrap_or_default();
+        Instant::now() + left.saturating_sub(MARGIN)
+    });
     let failed: Vec<String> = futures::stream::iter(event.records)
-        .map(|record| handle_record(worker, record))
+        .map(|record| bounded(worker, record, budget_end))
         .buffer_unordered(concurrency)
         .filter_map(|failed| async move { failed })
         .collect()
@@ -31,6 +56,38 @@ pub async fn handler<Q: JobQueue>(worker: &Worker<Q>, event: SqsEvent) -> SqsBat
         })
         .collect();
     response
+}
+
+/// [`handle_record`] within the budget. A record that runs out of time comes back; on its last
+/// delivery its search is ended as `error` first.
+async fn bounded<Q: JobQueue>(
+    worker: &Worker<Q>,
+    record: SqsMessage,
+    budget_end: Option<Instant>,
+) -> Option<String> {
+    let Some(end) = budget_end else {
+        return handle_record(worker, record).await;
+    };
+    let message_id = record.message_id.clone().unwrap_or_default();
+    let receive_count: u32 = record
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let message: Option<StepMessage> = record
+        .body
+        .as_deref()
+        .and_then(|b| serde_json::from_str(b).ok());
+    match tokio::time::timeout_at(end.into(), handle_record(worker, record)).await {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            warn!(%message_id, "the record ran out of the invocation's time; it will come back");
+            if let (Some(message), true) = (message, receive_count >= worker.max_receive_count) {
+                worker.fail_out_of_time(message.job_id).await;
+            }
+            Some(message_id)
+        }
+    }
 }
 
 /// Handles one record; returns its message id when it must come back.

@@ -23,7 +23,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let worker = &worker;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<aws_lambda_events::sqs::SqsEvent>| async move {
-            Ok::<_, lambda_runtime::Error>(process_scraping::handler(worker, event.payload).await)
+            let deadline = event.context.deadline();
+            Ok::<_, lambda_runtime::Error>(
+                process_scraping::handle_batch(worker, event.payload, Some(deadline)).await,
+            )
         },
     ))
     .await

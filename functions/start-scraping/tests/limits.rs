@@ -118,6 +118,7 @@ async fn an_expired_trial_gets_402_before_the_sweeper_marks_it_and_reads_keep_wo
         pool: app.db.pool.clone(),
         queue: app.queue.queue(),
         settings: SettingsCache::new(Duration::ZERO),
+        message_lifetime: Duration::ZERO,
     };
     assert_eq!(sweeper::sweep(&sweeper).await.unwrap().expired_trials, 1);
     let row = app

@@ -338,6 +338,7 @@ async fn when_the_queue_is_unavailable_the_start_is_accepted_and_the_sweeper_sen
         pool: app.db.pool.clone(),
         queue: app.queue.queue(),
         settings: SettingsCache::new(Duration::ZERO),
+        message_lifetime: Duration::ZERO,
     };
     let sweep = sweeper::sweep(&sweeper).await.unwrap();
     assert_eq!(sweep.resent, 1);

@@ -15,6 +15,9 @@ pub struct State<Q> {
     pub pool: db::Pool,
     pub queue: Q,
     pub settings: SettingsCache,
+    /// How long a sent step message may still be delivered: the queue's visibility timeout times
+    /// its `maxReceiveCount`. A step sent more recently (plus its delay) is never re-sent.
+    pub message_lifetime: Duration,
 }
 
 /// What one sweep did.
@@ -29,14 +32,20 @@ pub struct Sweep {
 
 /// Most stalled jobs re-sent per sweep, so one sweep stays well within its timeout.
 const RESEND_BATCH: i64 = 200;
+/// Searches deleted per statement (each with up to 1,000 creators: one statement stays far
+/// inside the statement timeout), and statements per sweep; what is left waits for the next.
+const RETENTION_BATCH: i64 = 50;
+const RETENTION_BATCHES: usize = 20;
 
 pub async fn sweep<Q: JobQueue>(state: &State<Q>) -> anyhow::Result<Sweep> {
     let client = state.pool.get().await?;
     let settings = state.settings.get(&client).await?;
     let timed_out = jobs::time_out_overdue(&client).await?;
+    let in_flight = state.message_lifetime + settings.continuation_delay();
     let stalled = jobs::take_stalled(
         &client,
         settings.stalled_after().as_secs_f64(),
+        in_flight.as_secs_f64(),
         RESEND_BATCH,
     )
     .await?;
@@ -54,12 +63,20 @@ pub async fn sweep<Q: JobQueue>(state: &State<Q>) -> anyhow::Result<Sweep> {
             }
         }
     }
-    let deleted = jobs::delete_expired(
-        &client,
-        settings.completed_retention(),
-        settings.failed_retention(),
-    )
-    .await?;
+    let mut deleted = 0;
+    for _ in 0..RETENTION_BATCHES {
+        let n = jobs::delete_expired(
+            &client,
+            settings.completed_retention(),
+            settings.failed_retention(),
+            RETENTION_BATCH,
+        )
+        .await?;
+        deleted += n;
+        if n < RETENTION_BATCH as u64 {
+            break;
+        }
+    }
     let expired_trials = billing::expire_trials(&client).await?;
     idempotency::delete_expired(&client).await?;
     let sweep = Sweep {

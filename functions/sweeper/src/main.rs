@@ -10,6 +10,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         pool: shared::db::pool(&config.database)?,
         queue: SqsQueue::from_env(config.require_queue_url()?).await,
         settings: SettingsCache::new(config.settings_cache_ttl),
+        message_lifetime: config.message_lifetime(),
     };
     let state = &state;
     lambda_runtime::run(service_fn(

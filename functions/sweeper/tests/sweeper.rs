@@ -11,6 +11,7 @@ async fn state(
         pool: db.pool.clone(),
         queue: queue.queue(),
         settings: SettingsCache::new(Duration::ZERO),
+        message_lifetime: Duration::ZERO,
     }
 }
 
@@ -78,6 +79,29 @@ async fn a_stalled_search_gets_its_step_sent_again_once_per_stall_period() {
 }
 
 #[tokio::test]
+async fn a_step_whose_message_may_still_be_delivered_is_not_sent_again() {
+    let db = TestDb::new().await;
+    let queue = TestQueue::new(3).await;
+    // Sent 10 minutes ago and stalled since: with a 360 s visibility timeout and 5 deliveries,
+    // the message may come back for 30 minutes after it was sent.
+    let waiting = db.seed_job("user_a", "processing", 2).await;
+    let lost = db.seed_job("user_a", "processing", 2).await;
+    exec(&db, "UPDATE scraping_jobs SET updated_at = now() - interval '10 minutes', enqueued_at = now() - interval '10 minutes' WHERE id = $1", waiting).await;
+    exec(&db, "UPDATE scraping_jobs SET updated_at = now() - interval '40 minutes', enqueued_at = now() - interval '40 minutes' WHERE id = $1", lost).await;
+    let mut state = state(&db, &queue).await;
+    state.message_lifetime = Duration::from_secs(360 * 5);
+    assert_eq!(sweeper::sweep(&state).await.unwrap().resent, 1);
+    let event = queue
+        .receive(Duration::from_secs(1))
+        .await
+        .expect("the lost step, sent again");
+    let body: serde_json::Value =
+        serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(body["jobId"], serde_json::json!(lost));
+    assert_eq!(event.records.len(), 1);
+}
+
+#[tokio::test]
 async fn finished_searches_are_deleted_with_their_creators_after_their_retention() {
     let db = TestDb::new().await;
     let queue = TestQueue::new(3).await;
@@ -109,11 +133,48 @@ async fn finished_searches_are_deleted_with_their_creators_after_their_retention
         recent_error,
     )
     .await;
+    // A cancelled search keeps its creators like a completed one: 8 days is not yet 30.
+    let old_cancelled = db.seed_job("user_a", "cancelled", 3).await;
+    exec(
+        &db,
+        "UPDATE scraping_jobs SET completed_at = now() - interval '8 days' WHERE id = $1",
+        old_cancelled,
+    )
+    .await;
     let sweep = sweeper::sweep(&state(&db, &queue).await).await.unwrap();
     assert_eq!(sweep.deleted, 2);
     assert_eq!(status_of(&db, old_done).await, None);
     assert_eq!(status_of(&db, old_error).await, None);
     assert!(status_of(&db, recent_done).await.is_some());
     assert!(status_of(&db, recent_error).await.is_some());
-    assert_eq!(db.count("scraping_results").await, 6);
+    assert!(status_of(&db, old_cancelled).await.is_some());
+    assert_eq!(db.count("scraping_results").await, 9);
+}
+
+#[tokio::test]
+async fn retention_deletes_in_bounded_batches_until_nothing_expired_is_left() {
+    let db = TestDb::new().await;
+    let queue = TestQueue::new(3).await;
+    let client = db.client().await;
+    let campaign: uuid::Uuid = client
+        .query_one(
+            "INSERT INTO campaigns (user_id, name, search_type) VALUES ('user_a', 'old', 'keyword') RETURNING id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    client
+        .execute(
+            "INSERT INTO scraping_jobs (user_id, campaign_id, platform, search_type, keywords, target_results,
+                 status, timeout_at, completed_at)
+             SELECT 'user_a', $1, 'TikTok', 'keyword', '[\"old\"]', 10, 'timeout', now(), now() - interval '40 days'
+               FROM generate_series(1, 120)",
+            &[&campaign],
+        )
+        .await
+        .unwrap();
+    let sweep = sweeper::sweep(&state(&db, &queue).await).await.unwrap();
+    assert_eq!(sweep.deleted, 120, "three statements of at most 50");
+    assert_eq!(db.count("scraping_jobs").await, 0);
 }

@@ -51,12 +51,19 @@ pub fn pool(config: &DatabaseConfig) -> anyhow::Result<Pool> {
     let (url, verify) = normalize_sslmode(&config.url);
     let mut pg = tokio_postgres::Config::from_str(&url)
         .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+    // A dead peer is noticed in about half a minute (keepalives), and unacknowledged writes give
+    // up after 10 s (TCP_USER_TIMEOUT), instead of the kernel's two hours.
     pg.connect_timeout(config.connect_timeout)
         .keepalives(true)
-        .options(format!(
-            "-c statement_timeout={} -c idle_in_transaction_session_timeout=60000",
-            config.statement_timeout.as_millis()
-        ));
+        .keepalives_idle(std::time::Duration::from_secs(15))
+        .keepalives_interval(std::time::Duration::from_secs(5))
+        .keepalives_retries(3)
+        .tcp_user_timeout(std::time::Duration::from_secs(10));
+    // Set after connecting rather than as startup options, which PgBouncer refuses.
+    let session = format!(
+        "SET statement_timeout = {}; SET idle_in_transaction_session_timeout = 60000",
+        config.statement_timeout.as_millis()
+    );
     if pg.get_application_name().is_none() {
         pg.application_name(
             std::env::var("AWS_LAMBDA_FUNCTION_NAME")
@@ -74,6 +81,17 @@ pub fn pool(config: &DatabaseConfig) -> anyhow::Result<Pool> {
     };
     let verify_timeout = config.connect_timeout;
     Pool::builder(manager)
+        .post_create(Hook::async_fn(
+            move |client: &mut ClientWrapper, _: &Metrics| {
+                let session = session.clone();
+                Box::pin(async move {
+                    client
+                        .batch_execute(&session)
+                        .await
+                        .map_err(|e| HookError::Message(format!("session settings: {e}").into()))
+                })
+            },
+        ))
         .pre_recycle(Hook::async_fn(
             move |client: &mut ClientWrapper, metrics: &Metrics| {
                 let idle = metrics.last_used();

@@ -194,14 +194,14 @@ pub const DEFINITIONS: &[Definition] = &[
         "completed_jobs",
         "30d",
         (DAY, 3_650 * DAY),
-        "Completed searches and their creators are deleted this long after they ended",
+        "Completed, cancelled and timed-out searches and their creators are deleted this long after they ended",
     ),
     duration(
         "retention",
         "failed_jobs",
         "7d",
         (DAY, 3_650 * DAY),
-        "Error, cancelled and timed-out searches are deleted this long after they ended",
+        "Searches that ended in error are deleted this long after they ended",
     ),
     number(
         "enrichment",

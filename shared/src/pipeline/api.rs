@@ -66,6 +66,9 @@ impl CreatorApi {
         let http = crate::tls::http_client()?
             .timeout(config.timeout)
             .connect_timeout(Duration::from_secs(5))
+            // The API key travels in a header: a redirect could hand it to another host, and
+            // the API has no reason to redirect. A 3xx is a rejected request.
+            .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(Duration::from_secs(60))
             .user_agent("gemz-serverless")
             .build()?;
@@ -125,12 +128,36 @@ impl CreatorApi {
             500..=599 => return Err(ApiCallError::Server(status)),
             _ => return Err(ApiCallError::Rejected(status)),
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| ApiCallError::Network(without_url(e)))?;
+        let bytes = read_capped(response, MAX_ANSWER_BYTES).await?;
         serde_json::from_slice(&bytes).map_err(|e| ApiCallError::Malformed(e.to_string()))
     }
+}
+
+/// The largest answer read: the recorded keyword pages are ~2.4 MB; an answer past this is a
+/// fault (or an attack) and is not buffered.
+pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+
+/// The body, refused once it passes `limit` bytes (announced or as read).
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, ApiCallError> {
+    let too_large = || ApiCallError::Malformed(format!("an answer over {limit} bytes"));
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| ApiCallError::Network(without_url(e)))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// reqwest's errors print the URL, which carries search terms; logs keep the kind only.

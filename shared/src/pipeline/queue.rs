@@ -58,7 +58,9 @@ impl SqsQueue {
         let mut config = aws_sdk_sqs::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .http_client(crate::aws_http::client())
-            .region(Region::new(region));
+            .region(Region::new(region))
+            // A send never waits on an unanswering queue for longer than this, retries included.
+            .timeout_config(send_timeouts());
         if let (Some(key), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
         {
             let session = var("AWS_SESSION_TOKEN");
@@ -118,4 +120,13 @@ impl JobQueue for SqsQueue {
             .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
         Ok(sent.message_id().unwrap_or_default().to_owned())
     }
+}
+
+/// SQS calls' bounds: 3 s to connect, 3 s an attempt, 8 s in all (the SDK's retries included).
+pub fn send_timeouts() -> aws_sdk_sqs::config::timeout::TimeoutConfig {
+    aws_sdk_sqs::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(3))
+        .operation_timeout(Duration::from_secs(8))
+        .build()
 }

@@ -164,6 +164,23 @@ impl<Q: JobQueue> Worker<Q> {
             .unwrap_or_else(|| "trial".to_owned()))
     }
 
+    /// Ends a search whose last delivery ran out of the invocation's time (best effort: when the
+    /// database is what made it slow, the search ends by its deadline instead).
+    pub async fn fail_out_of_time(&self, id: Uuid) {
+        let failed = tokio::time::timeout(Duration::from_secs(3), async {
+            let client = self.pool.get().await?;
+            jobs::fail(&client, id, OUT_OF_TIME_MESSAGE).await?;
+            Ok::<_, anyhow::Error>(())
+        })
+        .await;
+        match failed {
+            Ok(Ok(())) => {
+                warn!(job_id = %id, "the last delivery ran out of time; the search ended")
+            }
+            _ => warn!(job_id = %id, "could not end a search whose last delivery ran out of time"),
+        }
+    }
+
     async fn fail(&self, id: Uuid, user_message: String) -> Result<Outcome, Retry> {
         let client = self.pool.get().await?;
         jobs::fail(&client, id, &user_message).await?;
@@ -373,6 +390,7 @@ impl<Q: JobQueue> Worker<Q> {
     }
 }
 
+const OUT_OF_TIME_MESSAGE: &str = "The search stopped because its steps kept running out of time. The creators found so far are kept; please start it again later.";
 const QUEUE_MESSAGE: &str = "The search could not be continued because our job queue was unavailable. Please start it again.";
 const DATABASE_MESSAGE: &str =
     "The search could not be saved because our database was unavailable. Please start it again.";

@@ -142,7 +142,8 @@ pub async fn record_enqueued(
 ) -> Result<(), tokio_postgres::Error> {
     let stmt = client
         .prepare_cached(
-            "UPDATE scraping_jobs SET queue_message_id = $3, enqueued_step = GREATEST(enqueued_step, $2)
+            "UPDATE scraping_jobs SET queue_message_id = $3, enqueued_step = GREATEST(enqueued_step, $2),
+                 enqueued_at = now()
              WHERE id = $1",
         )
         .await?;

@@ -107,12 +107,14 @@ pub async fn time_out_overdue(client: &impl GenericClient) -> Result<u64, tokio_
         .await
 }
 
-/// Sweeper: running jobs with no change for `stalled_secs` and no live lease, with the step each
-/// waits for. Each is touched so the next sweep leaves it alone for another period.
+/// Sweeper: running jobs with no change for `stalled_secs`, no live lease, and no message that may
+/// still be in the queue (sent less than `in_flight_secs` ago), with the step each waits for.
+/// Each is touched so the next sweep leaves it alone for another period.
 #[tracing::instrument(skip(client))]
 pub async fn take_stalled(
     client: &impl GenericClient,
     stalled_secs: f64,
+    in_flight_secs: f64,
     limit: i64,
 ) -> Result<Vec<(Uuid, i32)>, tokio_postgres::Error> {
     let rows = client
@@ -125,27 +127,37 @@ pub async fn take_stalled(
                         -- The outbox: a start whose first step could not be sent.
                         OR (status = 'pending' AND enqueued_step < 0 AND updated_at < now() - interval '10 seconds'))
                    AND (lease_expires_at IS NULL OR lease_expires_at < now())
+                   AND (enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => $3))
                  ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
              RETURNING id, processed_runs",
-            &[&stalled_secs, &limit],
+            &[&stalled_secs, &limit, &in_flight_secs],
         )
         .await?;
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
-/// Sweeper: deletes finished jobs (and, by cascade, their creators) past their retention.
+/// Sweeper: deletes up to `batch` finished jobs (and, by cascade, their creators) past their
+/// retention: completed, cancelled and timed-out searches keep their creators for `kept`, searches
+/// that ended in error for `failed`. One bounded batch per call; the sweeper repeats it.
 #[tracing::instrument(skip(client))]
 pub async fn delete_expired(
     client: &impl GenericClient,
-    completed: std::time::Duration,
+    kept: std::time::Duration,
     failed: std::time::Duration,
+    batch: i64,
 ) -> Result<u64, tokio_postgres::Error> {
     client
         .execute(
-            "DELETE FROM scraping_jobs
-             WHERE (status = 'completed' AND completed_at < now() - make_interval(secs => $1))
-                OR (status IN ('error', 'cancelled', 'timeout') AND completed_at < now() - make_interval(secs => $2))",
-            &[&completed.as_secs_f64(), &failed.as_secs_f64()],
+            "WITH doomed AS (
+                 SELECT id FROM scraping_jobs
+                  WHERE (status IN ('completed', 'cancelled', 'timeout')
+                         AND completed_at < now() - make_interval(secs => $1))
+                     OR (status = 'error' AND completed_at < now() - make_interval(secs => $2))
+                  ORDER BY completed_at
+                  LIMIT $3
+                  FOR UPDATE SKIP LOCKED)
+             DELETE FROM scraping_jobs j USING doomed WHERE j.id = doomed.id",
+            &[&kept.as_secs_f64(), &failed.as_secs_f64(), &batch],
         )
         .await
 }
