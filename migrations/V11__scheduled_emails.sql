@@ -71,9 +71,14 @@ CREATE TRIGGER scheduled_emails_to_profile AFTER INSERT OR UPDATE ON scheduled_e
     FOR EACH ROW WHEN (NEW.status <> 'sending') EXECUTE FUNCTION scheduled_emails_to_profile();
 
 -- Schedules written before this migration (at onboarding completion, never sent) become rows;
--- trial users also get the trial-expiry email.
-INSERT INTO scheduled_emails (user_id, kind, due_at, next_attempt_at)
-SELECT p.user_id, s.key, (s.value ->> 'dueAt')::timestamptz, (s.value ->> 'dueAt')::timestamptz
+-- trial users also get the trial-expiry email. An email more than a day overdue is recorded as
+-- skipped rather than sent weeks late.
+INSERT INTO scheduled_emails (user_id, kind, due_at, next_attempt_at, status, reason, finished_at)
+SELECT p.user_id, s.key, (s.value ->> 'dueAt')::timestamptz, (s.value ->> 'dueAt')::timestamptz,
+       CASE WHEN (s.value ->> 'dueAt')::timestamptz < now() - interval '1 day' THEN 'skipped' ELSE 'scheduled' END,
+       CASE WHEN (s.value ->> 'dueAt')::timestamptz < now() - interval '1 day'
+            THEN 'due before emails were sent' END,
+       CASE WHEN (s.value ->> 'dueAt')::timestamptz < now() - interval '1 day' THEN now() END
   FROM user_profiles p, jsonb_each(p.email_schedule_status) s
  WHERE s.value ->> 'status' = 'scheduled'
    AND s.key IN ('welcome', 'abandonment_reminder', 'trial_day_2', 'trial_day_5')
@@ -83,5 +88,5 @@ ON CONFLICT (user_id, kind) DO NOTHING;
 INSERT INTO scheduled_emails (user_id, kind, due_at, next_attempt_at)
 SELECT user_id, 'trial_expiry', trial_end_date, trial_end_date
   FROM user_profiles
- WHERE trial_status = 'active' AND trial_end_date IS NOT NULL
+ WHERE trial_status = 'active' AND trial_end_date > now() - interval '1 day'
 ON CONFLICT (user_id, kind) DO NOTHING;

@@ -105,7 +105,10 @@ async fn cold_starts(env: &Env, runs: usize) -> anyhow::Result<()> {
         "| function | binary MB | cold start p50 ms | first invocation p50 ms | peak RSS MB |"
     );
     println!("|---|---|---|---|---|");
-    for (function, event_name) in FUNCTIONS {
+    // BENCH_FUNCTIONS=a,b measures those functions only.
+    let chosen = std::env::var("BENCH_FUNCTIONS").unwrap_or_default();
+    let chosen = |f: &str| chosen.is_empty() || chosen.split(',').any(|c| c.trim() == f);
+    for (function, event_name) in FUNCTIONS.iter().filter(|(f, _)| chosen(f)) {
         let mut first_event = event(event_name);
         if *function == "cancel-job" {
             // Cancelling is a state change; time reading the same job through the DELETE route.
@@ -663,6 +666,104 @@ async fn main() -> anyhow::Result<()> {
     if run("export") {
         exports(&env, runs.min(5)).await?;
     }
+    if run("latency") {
+        println!("\n## A 1,000-creator TikTok keyword search against the latency model\n");
+        println!("search pages 1.5-2.1 s, look-ups 0.8-1.2 s (testkit::LatencyModel::creator_api); one worker container");
+        println!();
+        println!("| continuation delay | wall s | search pages | chain limit s (pages x 1.8 s) | wall / chain | first 25 visible s | creators | credits | floor (a page per 28 + a look-up each) | credits / floor |");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
+        for delay in [0, 2] {
+            latency_search(&env, delay).await?;
+        }
+    }
+    Ok(())
+}
+
+/// One 1,000-creator TikTok keyword search through the real queue and database, the creator API
+/// answering with its measured latencies and deep pages: what a user waits, and what it costs.
+async fn latency_search(env: &Env, delay_secs: u64) -> anyhow::Result<()> {
+    let replay = testkit::Replay::start_with(testkit::ReplayOptions {
+        latency: Some(testkit::LatencyModel::creator_api()),
+        deep_pages: Some(60),
+    })
+    .await;
+    let test_queue = TestQueue::new(5).await;
+    let client = env.db.client().await;
+    client
+        .batch_execute(&format!(
+            "UPDATE system_configurations SET value = '{delay_secs}' WHERE key = 'continuation_delay';
+             UPDATE system_configurations SET value = '200' WHERE key = 'max_api_calls_tiktok_keyword';
+             UPDATE system_configurations SET value = '1000000' WHERE key = 'credits_per_search_trial';"
+        ))
+        .await?;
+    let queue = SqsQueue::new(test_queue.client.clone(), &test_queue.url);
+    let worker = Worker {
+        pool: env.db.pool.clone(),
+        queue: queue.clone(),
+        api: CreatorApi::new(
+            &CreatorApiConfig {
+                base_url: replay.base_url().into(),
+                api_key: None,
+                timeout: Duration::from_secs(20),
+            },
+            "bench",
+        )?,
+        settings: SettingsCache::new(Duration::ZERO),
+        max_receive_count: 5,
+        lease: Duration::from_secs(90),
+    };
+    let start = start_scraping::State {
+        pool: env.db.pool.clone(),
+        queue,
+        settings: SettingsCache::new(Duration::ZERO),
+    };
+    let req = ApiRequest::new("POST", "/scraping/{platform}")
+        .user(USER)
+        .path_param("platform", "tiktok")
+        .json(json!({"campaignId": KEYWORD_CAMPAIGN, "keywords": ["airpods pro"], "targetResults": 1000}));
+    let t = Instant::now();
+    let res = start_scraping::handler(&start, req.build()).await;
+    anyhow::ensure!(res.status() == 202, "start failed: {}", res.status());
+    let job: uuid::Uuid = testkit::body_json(&res)["jobId"]
+        .as_str()
+        .and_then(|j| j.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no job id"))?;
+    let mut first_25 = None;
+    let (creators, credits) = loop {
+        if let Some(event) = test_queue.receive(Duration::from_secs(1)).await {
+            let response = process_scraping::handler(&worker, event.clone()).await;
+            test_queue.settle(&event, &response).await;
+        }
+        let row = client
+            .query_one(
+                "SELECT status, processed_results, credits_used FROM scraping_jobs WHERE id = $1",
+                &[&job],
+            )
+            .await?;
+        let (status, found, credits): (String, i32, i32) = (row.get(0), row.get(1), row.get(2));
+        if first_25.is_none() && found >= 25 {
+            first_25 = Some(t.elapsed());
+        }
+        if !matches!(status.as_str(), "pending" | "processing") {
+            break (found, credits);
+        }
+        anyhow::ensure!(
+            t.elapsed() < Duration::from_secs(1_800),
+            "the search did not finish"
+        );
+    };
+    let wall = t.elapsed().as_secs_f64();
+    let pages = replay.calls("/v1/tiktok/search/keyword");
+    let chain = pages as f64 * 1.8;
+    // The issue's floor: a page per ~28 creators, and a look-up per creator (keyword pages carry
+    // no bios).
+    let floor = (creators as usize).div_ceil(28) + creators as usize;
+    println!(
+        "| {delay_secs} s | {wall:.1} | {pages} | {chain:.1} | {:.2} | {:.1} | {creators} | {credits} | {floor} | {:.2} |",
+        wall / chain,
+        first_25.map_or(f64::NAN, |d| d.as_secs_f64()),
+        f64::from(credits) / floor as f64,
+    );
     Ok(())
 }
 

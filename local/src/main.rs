@@ -24,6 +24,17 @@ fn state_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".local"))
 }
 
+/// The template of the checkout `local` was built from (its event source settings are read from
+/// it), else `template.yaml` of the folder it runs from.
+fn template_path() -> PathBuf {
+    let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+    if built.exists() {
+        built
+    } else {
+        PathBuf::from("template.yaml")
+    }
+}
+
 /// Resolves on the first SIGINT (Ctrl-C), SIGTERM (what `timeout`, service managers and CI
 /// runners send) or SIGHUP (a closed terminal): each stops everything `serve` started.
 /// The handlers are installed when this is called, not when the future is first polled.
@@ -157,7 +168,16 @@ async fn serve() -> anyhow::Result<()> {
     let auth = Auth::from_env_or_file(&dir)?;
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let poller = tokio::spawn(local::poller::run_poller(app.clone(), stop_rx.clone()));
+    let source = local::template::sqs_event_source(&template_path(), "process-scraping")?;
+    eprintln!(
+        "worker: batches of {}, at most {} at once (template.yaml's event source)",
+        source.batch_size, source.max_concurrency
+    );
+    let poller = tokio::spawn(local::poller::run_poller(
+        app.clone(),
+        source,
+        stop_rx.clone(),
+    ));
     let sweeper = tokio::spawn(local::poller::run_sweeper(
         app.clone(),
         Duration::from_secs(60),

@@ -10,14 +10,26 @@ use tokio::sync::watch;
 
 use crate::app::App;
 
-pub async fn run_poller(app: Arc<App>, mut stop: watch::Receiver<bool>) {
-    let queue = &app.worker.queue;
+/// Polls the jobs queue as the template's event source does: batches of its `BatchSize`, up to
+/// its `MaximumConcurrency` batches at once (each Lambda container handles one).
+pub async fn run_poller(
+    app: Arc<App>,
+    source: crate::template::EventSource,
+    mut stop: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(source.max_concurrency.max(1)));
+    let batch = i32::try_from(source.batch_size.clamp(1, 10)).unwrap_or(10);
     loop {
+        let permit = tokio::select! {
+            _ = stop.changed() => return,
+            permit = slots.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+        };
+        let queue = &app.worker.queue;
         let receive = queue
             .client()
             .receive_message()
             .queue_url(queue.url())
-            .max_number_of_messages(5)
+            .max_number_of_messages(batch)
             .wait_time_seconds(2)
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .message_attribute_names("All")
@@ -37,26 +49,36 @@ pub async fn run_poller(app: Arc<App>, mut stop: watch::Receiver<bool>) {
         if messages.is_empty() {
             continue;
         }
-        let event = testkit::sqs::to_event(&messages, queue.url());
-        let response = process_scraping::handler(&app.worker, event.clone()).await;
-        let failed: Vec<&str> = response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.as_str())
-            .collect();
-        for record in &event.records {
-            if failed.contains(&record.message_id.as_deref().unwrap_or_default()) {
-                continue;
-            }
-            if let Some(receipt) = &record.receipt_handle {
-                let _ = queue
-                    .client()
-                    .delete_message()
-                    .queue_url(queue.url())
-                    .receipt_handle(receipt)
-                    .send()
-                    .await;
-            }
+        let app = app.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            invoke(&app, &messages).await;
+        });
+    }
+}
+
+/// One invocation of `process-scraping` with `messages`: what succeeded is deleted.
+async fn invoke(app: &App, messages: &[aws_sdk_sqs::types::Message]) {
+    let queue = &app.worker.queue;
+    let event = testkit::sqs::to_event(messages, queue.url());
+    let response = process_scraping::handler(&app.worker, event.clone()).await;
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    for record in &event.records {
+        if failed.contains(&record.message_id.as_deref().unwrap_or_default()) {
+            continue;
+        }
+        if let Some(receipt) = &record.receipt_handle {
+            let _ = queue
+                .client()
+                .delete_message()
+                .queue_url(queue.url())
+                .receipt_handle(receipt)
+                .send()
+                .await;
         }
     }
 }

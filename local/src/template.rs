@@ -134,3 +134,43 @@ impl Function {
         Ok(env)
     }
 }
+
+/// How the template's SQS event source feeds a function: records per batch, and batches at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventSource {
+    pub batch_size: usize,
+    pub max_concurrency: usize,
+}
+
+/// The SQS event source of the function whose binary is `binary` (Lambda's defaults, 10 records
+/// and no concurrency cap of its own, where the template names none).
+pub fn sqs_event_source(path: &Path, binary: &str) -> anyhow::Result<EventSource> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("Failed to read {}", path.display()))?;
+    let template: Value = serde_yaml_ng::from_str(&text).context("template.yaml is not YAML")?;
+    for resource in template["Resources"]
+        .as_mapping()
+        .context("the template has no Resources")?
+        .values()
+    {
+        if resource["Metadata"]["BuildProperties"]["Binary"].as_str() != Some(binary) {
+            continue;
+        }
+        for event in resource["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flat_map(|e| e.values())
+        {
+            if event["Type"].as_str() == Some("SQS") {
+                let props = &event["Properties"];
+                let number = |v: &Value| v.as_u64().map(|n| n as usize);
+                return Ok(EventSource {
+                    batch_size: number(&props["BatchSize"]).unwrap_or(10),
+                    max_concurrency: number(&props["ScalingConfig"]["MaximumConcurrency"])
+                        .unwrap_or(1_000),
+                });
+            }
+        }
+    }
+    bail!("template.yaml gives {binary} no SQS event source")
+}

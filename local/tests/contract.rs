@@ -879,3 +879,17 @@ async fn job_status_body(db: &TestDb, req: testkit::ApiRequest) -> Value {
     let res = app.invoke_http("job-status", req.build()).await.unwrap();
     testkit::body_json(&res)
 }
+
+#[test]
+fn the_local_poller_feeds_the_worker_as_the_templates_event_source_does() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+    let source = local::template::sqs_event_source(&path, "process-scraping").unwrap();
+    assert_eq!(
+        source,
+        local::template::EventSource {
+            batch_size: 5,
+            max_concurrency: 10
+        }
+    );
+    assert!(local::template::sqs_event_source(&path, "job-status").is_err());
+}

@@ -17,5 +17,5 @@ pub mod sqs;
 pub use chaos::{Chaos, ChaosQueue};
 pub use db::{admin_url, TestDb};
 pub use events::{body_json, ApiRequest};
-pub use replay::{Fault, Replay};
+pub use replay::{Fault, Latency, LatencyModel, Replay, ReplayOptions};
 pub use sqs::TestQueue;

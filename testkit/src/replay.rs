@@ -134,6 +134,73 @@ struct ReplayState {
     exchanges: Arc<HashMap<Key, Recorded>>,
     api_key: Option<String>,
     inner: Mutex<Inner>,
+    options: ReplayOptions,
+}
+
+/// How long the real API takes to answer one endpoint: `base` plus up to `jitter`.
+#[derive(Debug, Clone, Copy)]
+pub struct Latency {
+    pub base: Duration,
+    pub jitter: Duration,
+}
+
+/// Per-endpoint latency, so that timings mean what they would against the real API.
+#[derive(Debug, Clone)]
+pub struct LatencyModel {
+    /// Path prefix and its latency; the first that matches applies.
+    pub endpoints: Vec<(String, Latency)>,
+    pub default: Latency,
+}
+
+impl LatencyModel {
+    /// The original application's logs: search pages 1.4-2.9 s (median about 1.8 s), profile and
+    /// channel look-ups about 1 s.
+    pub fn creator_api() -> Self {
+        let ms = Duration::from_millis;
+        Self {
+            endpoints: vec![
+                (
+                    "/v1/tiktok/search".into(),
+                    Latency {
+                        base: ms(1_500),
+                        jitter: ms(600),
+                    },
+                ),
+                (
+                    "/v1/youtube/search".into(),
+                    Latency {
+                        base: ms(1_500),
+                        jitter: ms(600),
+                    },
+                ),
+            ],
+            default: Latency {
+                base: ms(800),
+                jitter: ms(400),
+            },
+        }
+    }
+
+    fn delay(&self, path: &str, n: usize) -> Duration {
+        let latency = self
+            .endpoints
+            .iter()
+            .find(|(prefix, _)| path.starts_with(prefix.as_str()))
+            .map_or(self.default, |(_, l)| *l);
+        // A fixed sequence, so two runs see the same delays.
+        let spread = (n.wrapping_mul(2_654_435_761) % 1_000) as u32;
+        latency.base + latency.jitter * spread / 1_000
+    }
+}
+
+/// What a replay adds to the recordings.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayOptions {
+    pub latency: Option<LatencyModel>,
+    /// TikTok keyword searches go this many pages deep: pages past the recorded ones repeat them
+    /// with distinct authors (`handle_g2` for the second round, ...), so a 1,000-creator search
+    /// can run; the look-up of such an author answers its original's profile.
+    pub deep_pages: Option<u64>,
 }
 
 /// The running replay server; stops when dropped.
@@ -155,10 +222,25 @@ impl Replay {
         api_key: Option<String>,
         addr: &str,
     ) -> Self {
+        Self::serve_with(exchanges, api_key, addr, ReplayOptions::default()).await
+    }
+
+    /// The recordings with a latency model and deep keyword searches (see [`ReplayOptions`]).
+    pub async fn start_with(options: ReplayOptions) -> Self {
+        Self::serve_with(shared_fixtures(), None, "127.0.0.1:0", options).await
+    }
+
+    async fn serve_with(
+        exchanges: Arc<HashMap<Key, Recorded>>,
+        api_key: Option<String>,
+        addr: &str,
+        options: ReplayOptions,
+    ) -> Self {
         let state = Arc::new(ReplayState {
             exchanges,
             api_key,
             inner: Mutex::default(),
+            options,
         });
         let app = axum::Router::new()
             .fallback(answer)
@@ -248,6 +330,9 @@ async fn answer(State(state): State<Arc<ReplayState>>, uri: Uri, headers: Header
         inner.log.push((path.clone(), query.clone(), 0));
         (fault, inner.log.len() - 1)
     };
+    if let Some(model) = &state.options.latency {
+        tokio::time::sleep(model.delay(&path, index)).await;
+    }
     let response = match fault {
         Some(Fault::Status(code)) => json(
             code,
@@ -276,6 +361,11 @@ fn lookup(
             return json(401, r#"{"success":false,"message":"Invalid API key"}"#);
         }
     }
+    if let Some(pages) = state.options.deep_pages {
+        if let Some(answer) = deep(state, path, query, pages) {
+            return answer;
+        }
+    }
     let key = key(path, query.clone().into_iter());
     match state.exchanges.get(&key) {
         Some(recorded) => json(recorded.status, Body::from(recorded.body.to_vec())),
@@ -287,4 +377,142 @@ fn url_decode_pairs(query: &str) -> BTreeMap<String, String> {
     form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect()
+}
+
+/// A deep keyword page, or the original profile of a deep page's author (see [`ReplayOptions`]).
+fn deep(
+    state: &ReplayState,
+    path: &str,
+    query: &BTreeMap<String, String>,
+    pages: u64,
+) -> Option<Response> {
+    const PAGE: u64 = 30;
+    if path == "/v1/tiktok/profile" {
+        let handle = query.get("handle")?;
+        let (original, round) = handle.rsplit_once("_g")?;
+        round.parse::<u64>().ok()?;
+        let mut q = query.clone();
+        q.insert("handle".into(), original.to_owned());
+        let recorded = state.exchanges.get(&key(path, q.into_iter()))?;
+        return Some(json(recorded.status, Body::from(recorded.body.to_vec())));
+    }
+    if path != "/v1/tiktok/search/keyword" {
+        return None;
+    }
+    let keyword = query.get("query")?;
+    let cursor: u64 = query
+        .get("cursor")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let page = cursor / PAGE;
+    // The recorded pages of this keyword that hold videos.
+    let recorded: Vec<&Recorded> = (0..)
+        .map(|n: u64| {
+            let mut q = BTreeMap::new();
+            q.insert("query".to_owned(), keyword.clone());
+            q.insert("cursor".to_owned(), (n * PAGE).to_string());
+            state.exchanges.get(&key(path, q.into_iter()))
+        })
+        .take_while(Option::is_some)
+        .flatten()
+        .filter(|r| {
+            serde_json::from_slice::<serde_json::Value>(&r.body)
+                .ok()
+                .and_then(|v| v["search_item_list"].as_array().map(|a| !a.is_empty()))
+                .unwrap_or(false)
+        })
+        .collect();
+    if recorded.is_empty() {
+        return None;
+    }
+    let base = recorded[(page % recorded.len() as u64) as usize];
+    let round = page / recorded.len() as u64;
+    let mut body: serde_json::Value = serde_json::from_slice(&base.body).ok()?;
+    if round > 0 {
+        for item in body["search_item_list"].as_array_mut()? {
+            if let Some(id) = item["aweme_info"]["author"]["unique_id"].as_str() {
+                let distinct = format!("{id}_g{round}");
+                item["aweme_info"]["author"]["unique_id"] = serde_json::Value::String(distinct);
+            }
+        }
+    }
+    let more = page + 1 < pages;
+    body["has_more"] = serde_json::json!(u8::from(more));
+    body["cursor"] = serde_json::json!(cursor + PAGE);
+    Some(json(200, Body::from(body.to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn get(base: &str, path_and_query: &str) -> serde_json::Value {
+        let http = shared::tls::http_client().unwrap().build().unwrap();
+        http.get(format!("{base}{path_and_query}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    fn authors(page: &serde_json::Value) -> Vec<String> {
+        page["search_item_list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| {
+                i["aweme_info"]["author"]["unique_id"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn deep_keyword_searches_repeat_the_recorded_pages_with_distinct_authors() {
+        let replay = Replay::start_with(ReplayOptions {
+            latency: None,
+            deep_pages: Some(12),
+        })
+        .await;
+        let base = replay.base_url().to_owned();
+        let first = get(
+            &base,
+            "/v1/tiktok/search/keyword?query=airpods%20pro&cursor=0",
+        )
+        .await;
+        let later = get(
+            &base,
+            "/v1/tiktok/search/keyword?query=airpods%20pro&cursor=240",
+        )
+        .await;
+        assert_eq!(later["has_more"], 1);
+        assert_eq!(later["cursor"], 270);
+        let (a, b) = (authors(&first), authors(&later));
+        assert!(!a.is_empty());
+        assert_eq!(b, a.iter().map(|h| format!("{h}_g2")).collect::<Vec<_>>());
+        let last = get(
+            &base,
+            "/v1/tiktok/search/keyword?query=airpods%20pro&cursor=330",
+        )
+        .await;
+        assert_eq!(last["has_more"], 0, "twelve pages deep");
+        // A deep author's look-up answers the original's profile, as recorded.
+        let original = get(&base, "/v1/tiktok/profile?handle=stoolpresidente").await;
+        let deep = get(&base, "/v1/tiktok/profile?handle=stoolpresidente_g3").await;
+        assert_eq!(original, deep);
+    }
+
+    #[test]
+    fn the_latency_model_spreads_delays_within_each_endpoints_bounds() {
+        let model = LatencyModel::creator_api();
+        for n in 0..200 {
+            let search = model.delay("/v1/tiktok/search/keyword", n);
+            assert!((1_500..=2_100).contains(&search.as_millis()), "{search:?}");
+            let lookup = model.delay("/v1/tiktok/profile", n);
+            assert!((800..=1_200).contains(&lookup.as_millis()), "{lookup:?}");
+        }
+    }
 }

@@ -69,14 +69,20 @@ pub struct Sent {
 /// Every email moto accepted for `address`, oldest first.
 pub async fn sent_to(address: &str) -> Vec<Sent> {
     let url = format!("{}/moto-api/data.json", endpoint().trim_end_matches('/'));
-    let data: Value = http()
-        .get(&url)
-        .send()
-        .await
-        .expect("moto's data")
-        .json()
-        .await
-        .expect("moto's data is JSON");
+    // moto builds this document from every service's live objects; while other tests change
+    // them it can fail (a 500 page), so a few attempts are made.
+    let mut data = Value::Null;
+    for attempt in 0..20 {
+        let answer = http().get(&url).send().await.expect("moto's data");
+        match answer.json::<Value>().await {
+            Ok(value) => {
+                data = value;
+                break;
+            }
+            Err(_) if attempt < 19 => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(e) => panic!("moto's data is not JSON: {e}"),
+        }
+    }
     data["ses"]["RawMessage"]
         .as_array()
         .into_iter()
