@@ -123,7 +123,12 @@ pub async fn send_due(state: &State, deadline: Option<SystemTime>) -> anyhow::Re
             break;
         }
     }
-    tracing::info!(?run, "email run done");
+    // Most runs find nothing due: only the ones that did something are worth a line.
+    if run == Run::default() {
+        tracing::debug!("email run: nothing due");
+    } else {
+        tracing::info!(?run, "email run done");
+    }
     Ok(run)
 }
 
