@@ -21,6 +21,35 @@ use aws_smithy_runtime_api::client::{
 };
 use aws_smithy_types::body::SdkBody;
 
+/// The region Lambda runs in (`AWS_REGION`), for every SDK client.
+pub fn region() -> aws_sdk_sqs::config::Region {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let region = var("AWS_REGION")
+        .or_else(|| var("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|| "us-east-1".into());
+    aws_sdk_sqs::config::Region::new(region)
+}
+
+/// The execution role's keys as Lambda provides them (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), read directly: aws-config's provider chain and
+/// its start-up probing stay out of cold starts. Without keys, an emulator (which checks no
+/// signature, though the SDK signs every request) gets placeholder ones.
+pub fn credentials(emulator: bool) -> Option<aws_sdk_sqs::config::Credentials> {
+    use aws_sdk_sqs::config::Credentials;
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        (Some(key), Some(secret)) => Some(Credentials::new(
+            key,
+            secret,
+            var("AWS_SESSION_TOKEN"),
+            None,
+            "environment",
+        )),
+        _ if emulator => Some(Credentials::new("local", "local", None, None, "emulator")),
+        _ => None,
+    }
+}
+
 /// Used when the SDK's settings name no connect timeout.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 

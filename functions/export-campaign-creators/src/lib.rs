@@ -16,24 +16,16 @@ pub async fn handler(state: &export::State, req: Request) -> Response<Body> {
         campaigns::find(&client, &user, id)
             .await?
             .ok_or(ApiError::NotFound("campaign"))?;
-        let filename = format!("campaign-{id}.csv");
-        let key = format!("exports/campaigns/{id}/{}.csv", uuid::Uuid::new_v4());
-        let (exported, written) = export::write(
+        // Downloaded as `campaign-{id}.csv`; stored under `exports/campaigns/`.
+        let name = format!("campaigns/campaign-{id}");
+        export::answer(
+            state,
             &mut client,
             ExportSource::Campaign(id),
             Layout::Campaign,
-            state.store.as_ref(),
-            &key,
-            &filename,
+            &name,
         )
-        .await?;
-        tracing::info!(
-            rows = written.rows,
-            bytes = written.bytes,
-            uploaded = written.uploaded,
-            "export written"
-        );
-        Ok(export::response(exported, &filename, &written))
+        .await
     })
     .await
 }

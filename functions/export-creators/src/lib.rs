@@ -22,24 +22,9 @@ pub async fn handler(state: &export::State, req: Request) -> Response<Body> {
             (SearchType::Keyword, _) => Layout::TikTokKeyword,
             (SearchType::Similar, platform) => Layout::Similar(platform),
         };
-        let filename = format!("creators-{id}.csv");
-        let key = format!("exports/jobs/{id}/{}.csv", uuid::Uuid::new_v4());
-        let (exported, written) = export::write(
-            &mut client,
-            ExportSource::Job(id),
-            layout,
-            state.store.as_ref(),
-            &key,
-            &filename,
-        )
-        .await?;
-        tracing::info!(
-            rows = written.rows,
-            bytes = written.bytes,
-            uploaded = written.uploaded,
-            "export written"
-        );
-        Ok(export::response(exported, &filename, &written))
+        // Downloaded as `creators-{id}.csv`; stored under `exports/jobs/`.
+        let name = format!("jobs/creators-{id}");
+        export::answer(state, &mut client, ExportSource::Job(id), layout, &name).await
     })
     .await
 }

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use aws_sdk_sesv2::{
-    config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Credentials, Region},
+    config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion},
     error::{ProvideErrorMetadata, SdkError},
     operation::send_email::SendEmailError,
     primitives::Blob,
@@ -119,14 +119,10 @@ impl Ses {
         timeout: Duration,
         endpoint: Option<String>,
     ) -> Self {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let region = var("AWS_REGION")
-            .or_else(|| var("AWS_DEFAULT_REGION"))
-            .unwrap_or_else(|| "us-east-1".into());
         let mut config = aws_sdk_sesv2::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .http_client(crate::aws_http::client())
-            .region(Region::new(region))
+            .region(crate::aws_http::region())
             .retry_config(RetryConfig::disabled())
             .timeout_config(
                 TimeoutConfig::builder()
@@ -134,19 +130,8 @@ impl Ses {
                     .operation_timeout(timeout)
                     .build(),
             );
-        if let (Some(key), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
-        {
-            config = config.credentials_provider(Credentials::new(
-                key,
-                secret,
-                var("AWS_SESSION_TOKEN"),
-                None,
-                "environment",
-            ));
-        } else if endpoint.is_some() {
-            // An emulator checks no signature, but the SDK signs every request.
-            config = config
-                .credentials_provider(Credentials::new("local", "local", None, None, "emulator"));
+        if let Some(credentials) = crate::aws_http::credentials(endpoint.is_some()) {
+            config = config.credentials_provider(credentials);
         }
         if let Some(endpoint) = endpoint {
             config = config.endpoint_url(endpoint);

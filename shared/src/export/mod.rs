@@ -127,6 +127,35 @@ pub async fn write(
     Ok((Exported::Link(link), written))
 }
 
+/// Writes the export of `source` and answers it: the file inline, or a link to it in the
+/// store. `name` names the download (`{name}.csv`) and, under `exports/`, the stored object.
+pub async fn answer(
+    state: &State,
+    client: &mut db::PoolClient,
+    source: ExportSource,
+    layout: Layout,
+    name: &str,
+) -> Result<Response<Body>, ApiError> {
+    let filename = format!("{}.csv", name.rsplit('/').next().unwrap_or(name));
+    let key = format!("exports/{name}/{}.csv", uuid::Uuid::new_v4());
+    let (exported, written) = write(
+        client,
+        source,
+        layout,
+        state.store.as_ref(),
+        &key,
+        &filename,
+    )
+    .await?;
+    tracing::info!(
+        rows = written.rows,
+        bytes = written.bytes,
+        uploaded = written.uploaded,
+        "export written"
+    );
+    Ok(response(exported, &filename, &written))
+}
+
 /// The HTTP answer for an export.
 pub fn response(exported: Exported, filename: &str, written: &Written) -> Response<Body> {
     match exported {

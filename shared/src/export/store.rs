@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use aws_sdk_s3::{
-    config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Credentials, Region},
+    config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion},
     presigning::PresigningConfig,
     primitives::ByteStream,
 };
@@ -24,14 +24,10 @@ impl ExportStore {
     /// A client configured as Lambda provides it (region, the role's keys); `endpoint` for an
     /// emulator, which is then addressed path-style.
     pub fn with_endpoint(bucket: &str, endpoint: Option<String>) -> Self {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let region = var("AWS_REGION")
-            .or_else(|| var("AWS_DEFAULT_REGION"))
-            .unwrap_or_else(|| "us-east-1".into());
         let mut config = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .http_client(crate::aws_http::client())
-            .region(Region::new(region))
+            .region(crate::aws_http::region())
             .retry_config(RetryConfig::standard().with_max_attempts(3))
             .timeout_config(
                 TimeoutConfig::builder()
@@ -39,18 +35,8 @@ impl ExportStore {
                     .operation_attempt_timeout(Duration::from_secs(20))
                     .build(),
             );
-        if let (Some(key), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
-        {
-            config = config.credentials_provider(Credentials::new(
-                key,
-                secret,
-                var("AWS_SESSION_TOKEN"),
-                None,
-                "environment",
-            ));
-        } else if endpoint.is_some() {
-            config = config
-                .credentials_provider(Credentials::new("local", "local", None, None, "emulator"));
+        if let Some(credentials) = crate::aws_http::credentials(endpoint.is_some()) {
+            config = config.credentials_provider(credentials);
         }
         if let Some(endpoint) = endpoint {
             config = config.endpoint_url(endpoint).force_path_style(true);

@@ -50,27 +50,16 @@ impl SqsQueue {
     /// `AWS_ENDPOINT_URL_SQS` for an emulator. Reading these directly instead of through
     /// `aws-config`'s provider chain keeps that chain (and its start-up probing) out of cold starts.
     pub async fn from_env(url: impl Into<String>) -> Self {
-        use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+        use aws_sdk_sqs::config::BehaviorVersion;
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let region = var("AWS_REGION")
-            .or_else(|| var("AWS_DEFAULT_REGION"))
-            .unwrap_or_else(|| "us-east-1".into());
         let mut config = aws_sdk_sqs::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .http_client(crate::aws_http::client())
-            .region(Region::new(region))
+            .region(crate::aws_http::region())
             // A send never waits on an unanswering queue for longer than this, retries included.
             .timeout_config(send_timeouts());
-        if let (Some(key), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
-        {
-            let session = var("AWS_SESSION_TOKEN");
-            config = config.credentials_provider(Credentials::new(
-                key,
-                secret,
-                session,
-                None,
-                "environment",
-            ));
+        if let Some(credentials) = crate::aws_http::credentials(false) {
+            config = config.credentials_provider(credentials);
         }
         if let Some(endpoint) = var("AWS_ENDPOINT_URL_SQS").or_else(|| var("AWS_ENDPOINT_URL")) {
             config = config.endpoint_url(endpoint);
