@@ -24,17 +24,6 @@ fn state_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".local"))
 }
 
-/// The template of the checkout `local` was built from (its event source settings are read from
-/// it), else `template.yaml` of the folder it runs from.
-fn template_path() -> PathBuf {
-    let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
-    if built.exists() {
-        built
-    } else {
-        PathBuf::from("template.yaml")
-    }
-}
-
 /// Resolves on the first SIGINT (Ctrl-C), SIGTERM (what `timeout`, service managers and CI
 /// runners send) or SIGHUP (a closed terminal): each stops everything `serve` started.
 /// The handlers are installed when this is called, not when the future is first polled.
@@ -168,7 +157,8 @@ async fn serve() -> anyhow::Result<()> {
     let auth = Auth::from_env_or_file(&dir)?;
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let source = local::template::sqs_event_source(&template_path(), "process-scraping")?;
+    let source =
+        local::template::sqs_event_source(local::template::BUILT_WITH, "process-scraping")?;
     eprintln!(
         "worker: batches of {}, at most {} at once (template.yaml's event source)",
         source.batch_size, source.max_concurrency

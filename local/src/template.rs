@@ -142,12 +142,14 @@ pub struct EventSource {
     pub max_concurrency: usize,
 }
 
-/// The SQS event source of the function whose binary is `binary` (Lambda's defaults, 10 records
-/// and no concurrency cap of its own, where the template names none).
-pub fn sqs_event_source(path: &Path, binary: &str) -> anyhow::Result<EventSource> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("Failed to read {}", path.display()))?;
-    let template: Value = serde_yaml_ng::from_str(&text).context("template.yaml is not YAML")?;
+/// The template `local` was built with: `local serve` reads its settings from the binary, not
+/// from a checkout it may not be allowed to read.
+pub const BUILT_WITH: &str = include_str!("../../template.yaml");
+
+/// The SQS event source of the function whose binary is `binary` in the template `text`
+/// (Lambda's defaults, 10 records and no concurrency cap of its own, where it names none).
+pub fn sqs_event_source(text: &str, binary: &str) -> anyhow::Result<EventSource> {
+    let template: Value = serde_yaml_ng::from_str(text).context("template.yaml is not YAML")?;
     for resource in template["Resources"]
         .as_mapping()
         .context("the template has no Resources")?

@@ -882,8 +882,13 @@ async fn job_status_body(db: &TestDb, req: testkit::ApiRequest) -> Value {
 
 #[test]
 fn the_local_poller_feeds_the_worker_as_the_templates_event_source_does() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
-    let source = local::template::sqs_event_source(&path, "process-scraping").unwrap();
+    let text = local::template::BUILT_WITH;
+    assert_eq!(
+        text,
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml"))
+            .unwrap()
+    );
+    let source = local::template::sqs_event_source(text, "process-scraping").unwrap();
     assert_eq!(
         source,
         local::template::EventSource {
@@ -891,5 +896,5 @@ fn the_local_poller_feeds_the_worker_as_the_templates_event_source_does() {
             max_concurrency: 10
         }
     );
-    assert!(local::template::sqs_event_source(&path, "job-status").is_err());
+    assert!(local::template::sqs_event_source(text, "job-status").is_err());
 }
