@@ -379,3 +379,45 @@ async fn a_searchs_deadline_counts_from_its_first_step_not_from_its_queueing() {
         "the hour counts from the start: {left}"
     );
 }
+
+#[tokio::test]
+async fn a_search_whose_stored_cursor_cannot_be_read_ends_as_error_without_paying_again() {
+    let stack = Stack::new().await;
+    let job = stack
+        .search("tiktok", json!({"keywords": ["nike"], "targetResults": 90}))
+        .await;
+    assert_eq!(stack.deliver_once().await, 1, "the first step");
+    let calls = stack.replay.calls("/v1/tiktok/search/keyword");
+    assert_eq!(calls, 1);
+    let found = stack.status(&job, 0, 1).await["processedResults"].clone();
+    assert!(found.as_i64().unwrap() > 0);
+    stack
+        .db
+        .client()
+        .await
+        .execute(
+            "UPDATE scraping_jobs SET cursor = '{\"kind\": \"teleport\"}' WHERE id = $1::text::uuid",
+            &[&job],
+        )
+        .await
+        .unwrap();
+    stack.run_until_idle().await;
+    let done = stack.status(&job, 0, 100).await;
+    assert_eq!(done["status"], "error", "{done}");
+    assert!(
+        done["error"]
+            .as_str()
+            .unwrap()
+            .contains("saved position could not be read"),
+        "{done}"
+    );
+    assert_eq!(
+        stack.replay.calls("/v1/tiktok/search/keyword"),
+        calls,
+        "no page is requested again"
+    );
+    assert_eq!(
+        done["processedResults"], found,
+        "the first page's creators are kept"
+    );
+}
