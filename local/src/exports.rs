@@ -1,16 +1,13 @@
 //! The exports bucket locally: a bucket of moto's S3 (the server that also plays SQS and SES).
 
-use shared::{config::Config, export::store::ExportStore};
+use shared::export::store::ExportStore;
 
 /// The local exports bucket unless `EXPORTS_BUCKET` names another.
 pub const BUCKET: &str = "gemz-exports";
 
-/// Creates the configured bucket in the emulator (`AWS_ENDPOINT_URL_S3`); nothing for real S3.
-pub async fn ensure_bucket(config: &Config) -> anyhow::Result<()> {
-    let (Some(bucket), Some(endpoint)) = (&config.exports_bucket, &config.exports_endpoint) else {
-        return Ok(());
-    };
-    let store = ExportStore::with_endpoint(bucket, Some(endpoint.clone()));
+/// Creates `bucket` in the S3 emulator at `endpoint`, unless it is there already.
+pub async fn ensure_bucket(bucket: &str, endpoint: &str) -> anyhow::Result<()> {
+    let store = ExportStore::with_endpoint(bucket, Some(endpoint.to_owned()));
     let created = store.client().create_bucket().bucket(bucket).send().await;
     if let Err(e) = created {
         let text = aws_sdk_s3::error::DisplayErrorContext(&e).to_string();

@@ -83,12 +83,14 @@ impl FunctionEnv {
             .await
             .expect("no delay between steps");
         drop(client);
-        if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_SESV2")
-            .or_else(|_| std::env::var("AWS_ENDPOINT_URL_SQS"))
-        {
-            crate::mail::verify_sender(&endpoint, crate::mail::LOCAL_FROM)
+        // The emulator's sending identity and exports bucket, as the deployment has them.
+        if !emulator().is_empty() {
+            crate::mail::verify_sender(&emulator(), crate::mail::LOCAL_FROM)
                 .await
                 .expect("verify the local sender in the SES emulator");
+            crate::exports::ensure_bucket(crate::exports::BUCKET, &emulator())
+                .await
+                .expect("the exports bucket in the S3 emulator");
         }
         Self {
             db,

@@ -166,13 +166,8 @@ pub async fn run(root: &Path, state_dir: &Path, args: &[String]) -> anyhow::Resu
         }
     }
     if std::env::var_os("AWS_ENDPOINT_URL_S3").is_none() && !sqs.endpoint.is_empty() {
-        let config = shared::Config::from_lookup(|name| match name {
-            "DATABASE_URL" => Some(postgres.url.clone()),
-            "EXPORTS_BUCKET" => Some(var("EXPORTS_BUCKET", crate::exports::BUCKET)),
-            "AWS_ENDPOINT_URL_S3" => Some(sqs.endpoint.clone()),
-            _ => None,
-        })?;
-        crate::exports::ensure_bucket(&config).await?;
+        let bucket = var("EXPORTS_BUCKET", crate::exports::BUCKET);
+        crate::exports::ensure_bucket(&bucket, &sqs.endpoint).await?;
         env.push(("AWS_ENDPOINT_URL_S3".into(), sqs.endpoint.clone()));
     }
     if std::env::var_os("AWS_ENDPOINT_URL_SESV2").is_none() && !sqs.endpoint.is_empty() {

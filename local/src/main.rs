@@ -138,7 +138,10 @@ async fn serve() -> anyhow::Result<()> {
             .or_else(|| (!sqs.endpoint.is_empty()).then(|| sqs.endpoint.clone())),
         other => std::env::var(other).ok(),
     })?;
-    local::exports::ensure_bucket(&config).await?;
+    // Only an emulator's bucket is created here; a real one comes from the template.
+    if let (Some(bucket), Some(endpoint)) = (&config.exports_bucket, &config.exports_endpoint) {
+        local::exports::ensure_bucket(bucket, endpoint).await?;
+    }
     config.max_receive_count = services::MAX_RECEIVE_COUNT;
     let pool = shared::db::pool(&config.database)?;
     {

@@ -29,9 +29,8 @@ pub struct Rendered {
     pub html: String,
 }
 
-#[derive(Template)]
-#[template(path = "email/body.txt")]
-struct Text<'a> {
+/// What both parts say.
+struct Fields<'a> {
     kind: EmailKind,
     first_name: &'a str,
     business: Option<&'a str>,
@@ -43,17 +42,16 @@ struct Text<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "email/body.txt")]
+struct Text<'a> {
+    f: &'a Fields<'a>,
+}
+
+#[derive(Template)]
 #[template(path = "email/body.html")]
 struct Html<'a> {
-    kind: EmailKind,
+    f: &'a Fields<'a>,
     subject: &'a str,
-    first_name: &'a str,
-    business: Option<&'a str>,
-    days_left: i64,
-    days_word: &'a str,
-    plan: &'a str,
-    app_url: &'a str,
-    unsubscribe_url: Option<&'a str>,
     button: &'a str,
 }
 
@@ -87,28 +85,20 @@ impl Content<'_> {
     pub fn render(&self) -> Result<Rendered, askama::Error> {
         let subject = self.subject();
         let app_url = self.app_url.trim_end_matches('/');
-        let (first_name, days_word) = (self.first_name(), plural_days(self.days_left));
-        let text = Text {
+        let f = Fields {
             kind: self.kind,
-            first_name,
+            first_name: self.first_name(),
             business: self.business,
             days_left: self.days_left,
-            days_word,
+            days_word: plural_days(self.days_left),
             plan: self.plan,
             app_url,
             unsubscribe_url: self.unsubscribe_url,
-        }
-        .render()?;
+        };
+        let text = Text { f: &f }.render()?;
         let html = Html {
-            kind: self.kind,
+            f: &f,
             subject: &subject,
-            first_name,
-            business: self.business,
-            days_left: self.days_left,
-            days_word,
-            plan: self.plan,
-            app_url,
-            unsubscribe_url: self.unsubscribe_url,
             button: BUTTON,
         }
         .render()?;

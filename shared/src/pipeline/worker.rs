@@ -262,10 +262,8 @@ impl<Q: JobQueue> Worker<Q> {
             batch_size: settings.instagram_profiles_per_step(),
         };
         // A cursor that cannot be read ends the search: starting over would pay for its pages again.
-        let cursor = Cursor::from_stored(&job.cursor, job.search_type).map_err(|e| {
-            warn!(error = %e, "the search's cursor cannot be read");
-            StepError::Fatal(CorruptCursor::USER_MESSAGE.to_owned())
-        })?;
+        let cursor = Cursor::from_stored(&job.cursor, job.search_type)
+            .map_err(|e| StepError::from(SearchError::from(e)))?;
         let page = fetch_page(api, &spec, cursor)
             .await
             .map_err(StepError::from)?;
@@ -426,7 +424,7 @@ impl From<SearchError> for StepError {
             },
             SearchError::Api(api) => Self::Fatal(api.user_message().to_owned()),
             SearchError::Cursor(e) => {
-                warn!(error = %e, "the search's cursor does not fit the search");
+                warn!(error = %e, "the search's cursor cannot be read or does not fit the search");
                 Self::Fatal(CorruptCursor::USER_MESSAGE.to_owned())
             }
         }
