@@ -373,7 +373,7 @@ async fn step_breakdown(env: &Env, runs: usize) -> anyhow::Result<()> {
         let t = Instant::now();
         let mut client = env.db.pool.get().await?;
         let tx = client.transaction().await?;
-        shared::db::results::insert(&tx, job, 0, 0, &page.creators).await?;
+        shared::db::results::insert(&tx, job, 0, 0, &page.creators, &[]).await?;
         tx.commit().await?;
         commit.push(ms(t.elapsed()));
         let t = Instant::now();

@@ -129,10 +129,11 @@ async fn creators_with_nul_characters_are_stored_without_them() {
         published_at: None,
     };
     let client = db.client().await;
-    let stored = shared::db::results::insert(&client, job, 0, 0, &[record])
+    let stored = shared::db::results::insert(&client, job, 0, 0, &[record], &[true])
         .await
         .unwrap();
-    assert_eq!(stored, 1);
+    assert_eq!(stored.count, 1);
+    assert_eq!(stored.pending, vec![0]);
     let row = client
         .query_one(
             "SELECT creator_key, creators->'creator'->>'bio' FROM scraping_results",

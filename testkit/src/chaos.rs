@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use shared::pipeline::queue::{JobQueue, QueueError, SqsQueue, StepMessage};
+use shared::pipeline::queue::{EnrichMessage, JobQueue, QueueError, SqsQueue, StepMessage};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Chaos {
@@ -17,14 +17,17 @@ pub enum Chaos {
     None,
     /// Send every message twice.
     Duplicate,
-    /// Fail these sends (1-based, counting every send).
+    /// Fail these step sends (1-based, counting every step send).
     FailSends(Vec<usize>),
+    /// Fail these enrichment sends (1-based, counting every enrichment send).
+    FailEnrichmentSends(Vec<usize>),
 }
 
 pub struct ChaosQueue {
     pub inner: SqsQueue,
     pub chaos: Mutex<Chaos>,
     sends: AtomicUsize,
+    enrichment_sends: AtomicUsize,
 }
 
 impl ChaosQueue {
@@ -33,6 +36,7 @@ impl ChaosQueue {
             inner,
             chaos: Mutex::new(chaos),
             sends: AtomicUsize::new(0),
+            enrichment_sends: AtomicUsize::new(0),
         }
     }
 
@@ -40,7 +44,12 @@ impl ChaosQueue {
         *self.chaos.lock().unwrap() = chaos;
     }
 
-    /// Sends attempted so far.
+    /// Enrichment sends attempted so far.
+    pub fn enrichment_sends(&self) -> usize {
+        self.enrichment_sends.load(Ordering::SeqCst)
+    }
+
+    /// Step sends attempted so far.
     pub fn sends(&self) -> usize {
         self.sends.load(Ordering::SeqCst)
     }
@@ -59,7 +68,22 @@ impl JobQueue for ChaosQueue {
             Chaos::FailSends(failing) if failing.contains(&n) => {
                 Err(QueueError(format!("send {n} failed on purpose")))
             }
-            Chaos::FailSends(_) => self.inner.send(message, delay).await,
+            _ => self.inner.send(message, delay).await,
+        }
+    }
+
+    async fn send_enrichment(&self, messages: &[EnrichMessage]) -> Result<(), QueueError> {
+        let n = self.enrichment_sends.fetch_add(1, Ordering::SeqCst) + 1;
+        let chaos = self.chaos.lock().unwrap().clone();
+        match chaos {
+            Chaos::Duplicate => {
+                self.inner.send_enrichment(messages).await?;
+                self.inner.send_enrichment(messages).await
+            }
+            Chaos::FailEnrichmentSends(failing) if failing.contains(&n) => {
+                Err(QueueError(format!("enrichment send {n} failed on purpose")))
+            }
+            _ => self.inner.send_enrichment(messages).await,
         }
     }
 }

@@ -2,15 +2,16 @@
 //!
 //! Polled every few seconds while a search runs, so the answer is one page whatever the size of
 //! the job: two indexed queries. Keyword searches answer in discovery order; similar searches by
-//! words best first (`relevance`), an order that may change while the search runs and is fixed
-//! once it has ended (`pagination.order`, `pagination.stable`).
+//! words best first (`relevance`), an order that may change while the search runs or its creators
+//! are being enriched, and is fixed once both have ended (`pagination.order`, `pagination.stable`).
+//! `enriching` counts the creators whose look-ups are still to come.
 
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use shared::{
     db::{
-        self, jobs,
+        self, enrichment, jobs,
         results::{self, Order},
     },
     domain::campaign::SearchType,
@@ -56,10 +57,14 @@ pub async fn handler(pool: &db::Pool, req: Request) -> Response<Body> {
         let job = jobs::time_out_if_overdue(&client, job).await?;
         let order = order_of(&job);
         let creators = results::page(&client, id, offset, limit, order).await?;
+        let enriching = enrichment::pending(&client, id).await?;
         let total = i64::from(job.processed_results);
         let next = offset + creators.len() as i64;
         let body = Page {
-            job: JobView::of(&job),
+            job: JobView {
+                enriching: Some(enriching),
+                ..JobView::of(&job)
+            },
             creators: &creators,
             pagination: Pagination {
                 offset,
@@ -70,7 +75,7 @@ pub async fn handler(pool: &db::Pool, req: Request) -> Response<Body> {
                     Order::Discovery => "discovery",
                     Order::Relevance => "relevance",
                 },
-                stable: order == Order::Discovery || job.status.is_final(),
+                stable: order == Order::Discovery || (job.status.is_final() && enriching == 0),
             },
         };
         Ok(http::json_response(StatusCode::OK, &body))

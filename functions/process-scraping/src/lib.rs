@@ -1,7 +1,9 @@
-//! SQS-triggered worker: each record is one step of one search (see `shared::pipeline::worker`).
+//! SQS-triggered worker: each record is one step of one search, or the enrichment of some of its
+//! creators (see `shared::pipeline::worker`).
 //!
-//! Records of a batch run concurrently, bounded by the pool size, each in its own span with the
-//! message and job ids. Failures are reported per record (`ReportBatchItemFailures`), so one bad
+//! Records of a batch all run at once (a batch holds at most ten, and a record holds a database
+//! connection only for its short queries, never across a creator-API call, so they share the
+//! small pool), each in its own span with the message and job ids. Failures are reported per record (`ReportBatchItemFailures`), so one bad
 //! record never fails its neighbours: a malformed body is reported failed until SQS moves it to
 //! the dead-letter queue.
 //!
@@ -15,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt;
 use shared::pipeline::{
-    queue::{JobQueue, StepMessage},
+    queue::{JobMessage, JobQueue},
     worker::{Outcome, Worker},
 };
 use tracing::{info, warn, Instrument};
@@ -35,7 +37,7 @@ pub async fn handle_batch<Q: JobQueue>(
     event: SqsEvent,
     deadline: Option<SystemTime>,
 ) -> SqsBatchResponse {
-    let concurrency = worker.pool.status().max_size.max(1);
+    let concurrency = event.records.len().max(1);
     let budget_end = deadline.map(|d| {
         let left = d.duration_since(SystemTime::now()).unwrap_or_default();
         Instant::now() + left.saturating_sub(MARGIN)
@@ -58,8 +60,9 @@ pub async fn handle_batch<Q: JobQueue>(
     response
 }
 
-/// [`handle_record`] within the budget. A record that runs out of time comes back; on its last
-/// delivery its search is ended as `error` first.
+/// [`handle_record`] within the budget. A record that runs out of time comes back; when it is a
+/// step on its last delivery, its search is ended as `error` first (an enrichment's rows come
+/// back by their lease instead).
 async fn bounded<Q: JobQueue>(
     worker: &Worker<Q>,
     record: SqsMessage,
@@ -74,7 +77,7 @@ async fn bounded<Q: JobQueue>(
         .get("ApproximateReceiveCount")
         .and_then(|n| n.parse().ok())
         .unwrap_or(1);
-    let message: Option<StepMessage> = record
+    let message: Option<JobMessage> = record
         .body
         .as_deref()
         .and_then(|b| serde_json::from_str(b).ok());
@@ -82,8 +85,10 @@ async fn bounded<Q: JobQueue>(
         Ok(outcome) => outcome,
         Err(_) => {
             warn!(%message_id, "the record ran out of the invocation's time; it will come back");
-            if let (Some(message), true) = (message, receive_count >= worker.max_receive_count) {
-                worker.fail_out_of_time(message.job_id).await;
+            if let (Some(JobMessage::Step(step)), true) =
+                (message, receive_count >= worker.max_receive_count)
+            {
+                worker.fail_out_of_time(step.job_id).await;
             }
             Some(message_id)
         }
@@ -101,16 +106,18 @@ async fn handle_record<Q: JobQueue>(worker: &Worker<Q>, record: SqsMessage) -> O
     let span = tracing::info_span!("message", message_id = %message_id, job_id = tracing::field::Empty, step = tracing::field::Empty, receive_count);
     async {
         let body = record.body.as_deref().unwrap_or_default();
-        let message: StepMessage = match serde_json::from_str(body) {
+        let message: JobMessage = match serde_json::from_str(body) {
             Ok(m) => m,
             Err(e) => {
                 warn!(error = %e, "malformed message body; leaving it for the dead-letter queue");
                 return Some(message_id.clone());
             }
         };
-        tracing::Span::current().record("job_id", tracing::field::display(message.job_id));
-        tracing::Span::current().record("step", message.step);
-        match worker.handle(&message, receive_count).await {
+        tracing::Span::current().record("job_id", tracing::field::display(message.job_id()));
+        if let JobMessage::Step(step) = &message {
+            tracing::Span::current().record("step", step.step);
+        }
+        match worker.handle_message(&message, receive_count).await {
             Ok(Outcome::Skipped(why)) => {
                 info!(why, "nothing to do");
                 None

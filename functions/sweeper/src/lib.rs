@@ -1,12 +1,12 @@
 //! Housekeeping on a schedule: ends overdue searches as `timeout`, re-sends the step of searches
 //! that made no progress for longer than a step can take (and the first step of starts whose
-//! send failed), deletes finished searches (with their creators) past their retention, marks
+//! send failed) and the enrichment of creators whose message was lost, deletes finished searches (with their creators) past their retention, marks
 //! trials past their end `expired` / `canceled`, and forgets idempotency keys after 24 hours.
 
 use serde::Serialize;
 use shared::{
-    db::{self, billing, idempotency, jobs, settings::SettingsCache},
-    pipeline::queue::{JobQueue, StepMessage},
+    db::{self, billing, enrichment, idempotency, jobs, settings::SettingsCache},
+    pipeline::queue::{EnrichMessage, JobQueue, StepMessage},
 };
 use std::time::Duration;
 
@@ -26,6 +26,8 @@ pub struct State<Q> {
 pub struct Sweep {
     pub timed_out: u64,
     pub resent: u64,
+    /// Creators whose enrichment was sent again.
+    pub enrichment_resent: u64,
     pub deleted: u64,
     pub expired_trials: u64,
 }
@@ -35,6 +37,11 @@ const RESEND_BATCH: i64 = 200;
 /// Searches deleted per statement (each with up to 1,000 creators: one statement stays far
 /// inside the statement timeout), and statements per sweep; what is left waits for the next.
 const RETENTION_BATCH: i64 = 50;
+/// Most pending creators whose enrichment is re-sent per sweep.
+const ENRICHMENT_BATCH: i64 = 2_000;
+/// A pending creator whose message was never recorded as sent is left this long to its step's
+/// own send (which runs right after the step's commit) before the sweeper sends it.
+const UNSENT_GRACE: Duration = Duration::from_secs(60);
 const RETENTION_BATCHES: usize = 20;
 
 pub async fn sweep<Q: JobQueue>(state: &State<Q>) -> anyhow::Result<Sweep> {
@@ -63,6 +70,34 @@ pub async fn sweep<Q: JobQueue>(state: &State<Q>) -> anyhow::Result<Sweep> {
             }
         }
     }
+    let stale = enrichment::take_stale(
+        &client,
+        UNSENT_GRACE.as_secs_f64(),
+        state.message_lifetime.as_secs_f64(),
+        enrichment::MAX_ATTEMPTS,
+        ENRICHMENT_BATCH,
+    )
+    .await?;
+    let mut enrichment_resent = 0;
+    for (job_id, positions) in stale {
+        let messages: Vec<EnrichMessage> = positions
+            .chunks(settings.profile_concurrency().max(1))
+            .map(|chunk| EnrichMessage {
+                job_id,
+                enrich: chunk.to_vec(),
+            })
+            .collect();
+        match state.queue.send_enrichment(&messages).await {
+            Ok(()) => {
+                tracing::info!(%job_id, creators = positions.len(), "re-sent a search's enrichment");
+                enrichment_resent += positions.len() as u64;
+            }
+            Err(e) => {
+                // Marked sent by `take_stale`: they come back after a message's lifetime.
+                tracing::warn!(%job_id, error = %e, "could not re-send a search's enrichment")
+            }
+        }
+    }
     let mut deleted = 0;
     for _ in 0..RETENTION_BATCHES {
         let n = jobs::delete_expired(
@@ -82,6 +117,7 @@ pub async fn sweep<Q: JobQueue>(state: &State<Q>) -> anyhow::Result<Sweep> {
     let sweep = Sweep {
         timed_out,
         resent,
+        enrichment_resent,
         deleted,
         expired_trials,
     };

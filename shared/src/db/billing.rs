@@ -102,6 +102,61 @@ pub async fn charge(
     Ok((row.get(0), row.get(1)))
 }
 
+/// What [`charge_before_call`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreCharge {
+    /// One call is charged; make it.
+    Charged,
+    /// The search was stopped (cancelled, timed out, failed) or is gone: no call.
+    Stopped,
+    /// The search's cap or its user's budget for the period is spent: no call.
+    OverBudget,
+}
+
+/// Charges one creator-API call to a search before the call is made, only while the search may
+/// spend: it runs or has completed, has spent less than `search_cap` and its user less than
+/// `period_cap` this period. Charging first keeps the count exact when a worker dies after its
+/// call; a call that then never reached the API is given back with [`charge`] and `-1`. The
+/// search's cap is exact (its row is locked); the period's budget may be passed by calls of the
+/// user's other searches made at the same moment.
+#[tracing::instrument(skip(client))]
+pub async fn charge_before_call(
+    client: &impl GenericClient,
+    job_id: Uuid,
+    user_id: &str,
+    search_cap: i64,
+    period_cap: i64,
+) -> Result<PreCharge, tokio_postgres::Error> {
+    let stmt = client
+        .prepare_cached(
+            "WITH job AS (
+                 UPDATE scraping_jobs SET credits_used = credits_used + 1
+                  WHERE id = $1 AND status IN ('processing', 'completed') AND credits_used < $3::bigint
+                    AND COALESCE((SELECT credits FROM credit_ledger
+                                   WHERE user_id = $2 AND period_start = billing_period_start($2)), 0) < $4::bigint
+                 RETURNING credits_used
+             ), ledger AS (
+                 INSERT INTO credit_ledger (user_id, period_start, credits)
+                 SELECT $2, billing_period_start($2), 1 WHERE EXISTS (SELECT 1 FROM job)
+                 ON CONFLICT (user_id, period_start)
+                 DO UPDATE SET credits = credit_ledger.credits + EXCLUDED.credits, updated_at = now()
+                 RETURNING credits
+             )
+             SELECT EXISTS (SELECT 1 FROM job),
+                    EXISTS (SELECT 1 FROM scraping_jobs WHERE id = $1 AND status IN ('processing', 'completed')),
+                    (SELECT count(*) FROM ledger)",
+        )
+        .await?;
+    let row = client
+        .query_one(&stmt, &[&job_id, &user_id, &search_cap, &period_cap])
+        .await?;
+    Ok(match (row.get(0), row.get(1)) {
+        (true, _) => PreCharge::Charged,
+        (false, true) => PreCharge::OverBudget,
+        (false, false) => PreCharge::Stopped,
+    })
+}
+
 /// A plan of the catalogue.
 #[derive(Debug, Clone)]
 pub struct Plan {

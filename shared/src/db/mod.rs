@@ -7,6 +7,7 @@ pub mod admins;
 pub mod billing;
 pub mod campaigns;
 pub mod emails;
+pub mod enrichment;
 pub mod idempotency;
 pub mod jobs;
 pub mod profiles;

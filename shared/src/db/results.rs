@@ -24,19 +24,28 @@ pub async fn existing_keys(
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
+/// What [`insert`] stored.
+#[derive(Debug, Default)]
+pub struct Inserted {
+    pub count: i32,
+    /// Positions of the stored creators that wait for their look-up, in order.
+    pub pending: Vec<i32>,
+}
+
 /// Stores `records` at positions `first_position..`, in one statement; a creator the job already
-/// has is skipped. Returns how many were stored. Call with the job row locked, so positions stay
-/// gap-free.
-#[tracing::instrument(skip(client, records), fields(records = records.len()))]
+/// has is skipped. `pending[i]` says whether record `i` still needs its look-up (its row is stored
+/// `pending`, else `done`). Call with the job row locked, so positions stay gap-free.
+#[tracing::instrument(skip(client, records, pending), fields(records = records.len()))]
 pub async fn insert(
     client: &impl GenericClient,
     job_id: Uuid,
     step: i32,
     first_position: i32,
     records: &[CreatorRecord],
-) -> Result<i32, tokio_postgres::Error> {
+    pending: &[bool],
+) -> Result<Inserted, tokio_postgres::Error> {
     if records.is_empty() {
-        return Ok(0);
+        return Ok(Inserted::default());
     }
     let keys: Vec<String> = records.iter().map(CreatorRecord::key).collect();
     let bodies: Vec<Value> = records
@@ -51,30 +60,55 @@ pub async fn insert(
         .iter()
         .map(|r| r.relevance.map(|v| v as f32))
         .collect();
+    let states: Vec<&str> = (0..records.len())
+        .map(|i| {
+            if pending.get(i).copied().unwrap_or(false) {
+                "pending"
+            } else {
+                "done"
+            }
+        })
+        .collect();
     let stmt = client
         .prepare_cached(
             "WITH input AS (
-                 SELECT key, body, rel, ord
-                   FROM unnest($4::text[], $5::jsonb[], $6::real[]) WITH ORDINALITY AS t(key, body, rel, ord)
+                 SELECT key, body, rel, state, ord
+                   FROM unnest($4::text[], $5::jsonb[], $6::real[], $7::text[])
+                        WITH ORDINALITY AS t(key, body, rel, state, ord)
                  WHERE NOT EXISTS (SELECT 1 FROM scraping_results r WHERE r.job_id = $1 AND r.creator_key = t.key)
              ), numbered AS (
-                 SELECT key, body, rel, row_number() OVER (ORDER BY ord) - 1 AS rn FROM input
-             ), inserted AS (
-                 INSERT INTO scraping_results (job_id, step, position, creator_key, creators, relevance)
-                 SELECT $1, $2, $3 + rn::int, key, body, rel FROM numbered
-                 ON CONFLICT (job_id, creator_key) DO NOTHING
-                 RETURNING 1
+                 SELECT key, body, rel, state, row_number() OVER (ORDER BY ord) - 1 AS rn FROM input
              )
-             SELECT count(*)::int FROM inserted",
+             INSERT INTO scraping_results (job_id, step, position, creator_key, creators, relevance, enrichment)
+             SELECT $1, $2, $3 + rn::int, key, body, rel, state FROM numbered
+             ON CONFLICT (job_id, creator_key) DO NOTHING
+             RETURNING position, enrichment = 'pending'",
         )
         .await?;
-    let row = client
-        .query_one(
+    let rows = client
+        .query(
             &stmt,
-            &[&job_id, &step, &first_position, &keys, &bodies, &relevance],
+            &[
+                &job_id,
+                &step,
+                &first_position,
+                &keys,
+                &bodies,
+                &relevance,
+                &states,
+            ],
         )
         .await?;
-    Ok(row.get(0))
+    let mut pending: Vec<i32> = rows
+        .iter()
+        .filter(|r| r.get::<_, bool>(1))
+        .map(|r| r.get(0))
+        .collect();
+    pending.sort_unstable();
+    Ok(Inserted {
+        count: i32::try_from(rows.len()).unwrap_or(i32::MAX),
+        pending,
+    })
 }
 
 /// PostgreSQL's text and jsonb cannot hold U+0000, which scraped bios occasionally contain; it is

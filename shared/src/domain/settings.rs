@@ -208,14 +208,14 @@ pub const DEFINITIONS: &[Definition] = &[
         "profile_concurrency",
         "5",
         (1, 20),
-        "Profile look-ups one step runs at once",
+        "Creators one enrichment message looks up, all at once",
     ),
     number(
         "enrichment",
         "instagram_profiles_per_step",
         "10",
         (1, 50),
-        "Related Instagram profiles enriched per step",
+        "Related Instagram profiles one step stores (each then looked up by enrichment)",
     ),
     duration(
         "email",

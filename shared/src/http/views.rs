@@ -31,6 +31,10 @@ pub struct JobView<'a> {
     pub credits_used: i32,
     pub error: Option<&'a str>,
     pub completion_reason: Option<&'a str>,
+    /// Creators whose own profiles (bio, emails, audience) are still being looked up; the search
+    /// may have completed already. Shown by the status route.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enriching: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
@@ -62,6 +66,7 @@ impl<'a> JobView<'a> {
             credits_used: job.credits_used,
             error: job.error.as_deref(),
             completion_reason: job.completion_reason.as_deref(),
+            enriching: None,
             created_at: job.created_at,
             started_at: job.started_at,
             completed_at: job.completed_at,

@@ -1,6 +1,7 @@
-//! The jobs queue. Each message carries one step of one job: `{"jobId": "...", "step": N}`.
-//! The step number makes every message idempotent: the worker applies step N only while the job
-//! has applied exactly N steps.
+//! The jobs queue. A message carries one step of one job, `{"jobId": "...", "step": N}`, or the
+//! enrichment of some of its creators, `{"jobId": "...", "enrich": [positions]}`.
+//! The step number makes a step idempotent: the worker applies step N only while the job has
+//! applied exactly N steps. An enrichment fills in only rows still pending, under a lease.
 
 use std::{future::Future, time::Duration};
 
@@ -13,6 +14,31 @@ use uuid::Uuid;
 pub struct StepMessage {
     pub job_id: Uuid,
     pub step: i32,
+}
+
+/// Look up these creators of a job (by position) and fill them in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnrichMessage {
+    pub job_id: Uuid,
+    pub enrich: Vec<i32>,
+}
+
+/// Any message of the jobs queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum JobMessage {
+    Step(StepMessage),
+    Enrich(EnrichMessage),
+}
+
+impl JobMessage {
+    pub fn job_id(&self) -> Uuid {
+        match self {
+            Self::Step(m) => m.job_id,
+            Self::Enrich(m) => m.job_id,
+        }
+    }
 }
 
 /// A send that failed; the cause is logged, the caller decides (503, or retry the step).
@@ -28,6 +54,12 @@ pub trait JobQueue: Send + Sync {
         message: &StepMessage,
         delay: Duration,
     ) -> impl Future<Output = Result<String, QueueError>> + Send;
+
+    /// Sends enrichment messages, visible at once, in as few calls as the queue allows.
+    fn send_enrichment(
+        &self,
+        messages: &[EnrichMessage],
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
 }
 
 /// The SQS queue of search steps.
@@ -108,6 +140,41 @@ impl JobQueue for SqsQueue {
             .await
             .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
         Ok(sent.message_id().unwrap_or_default().to_owned())
+    }
+
+    async fn send_enrichment(&self, messages: &[EnrichMessage]) -> Result<(), QueueError> {
+        use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+        // SQS takes ten messages a call.
+        for chunk in messages.chunks(10) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(serde_json::to_string(m).expect("a message serializes"))
+                        .build()
+                        .expect("id and body are set")
+                })
+                .collect();
+            let sent = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
+            if let Some(failed) = sent.failed().first() {
+                return Err(QueueError(format!(
+                    "{} of {} enrichment messages were refused: {}",
+                    sent.failed().len(),
+                    chunk.len(),
+                    failed.message().unwrap_or(failed.code())
+                )));
+            }
+        }
+        Ok(())
     }
 }
 

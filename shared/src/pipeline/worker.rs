@@ -3,12 +3,20 @@
 //! 1. **Claim** step N: a lease on the job, granted only while it has applied exactly N steps, is
 //!    still running and before its deadline. A duplicate or stale message finds nothing to claim.
 //! 2. **Fetch** the page from the creator API with no database connection held; drop creators the
-//!    job already has, keep as many as the target still needs, enrich only those.
-//! 3. **Commit** in one transaction: re-check the lease under a row lock, insert the creators,
-//!    advance counters, cursor and progress, or complete the job.
-//! 4. **Enqueue** step N+1 with the configured delay and record it. A crash between 3 and 4 is
-//!    repaired when the undeleted message N comes back: the job shows step N applied but N+1 never
-//!    enqueued, so N+1 is sent then; the sweeper re-sends anything stalled beyond that.
+//!    job already has, keep as many as the target still needs.
+//! 3. **Commit** in one transaction: re-check the lease under a row lock, insert the creators (the
+//!    ones that need a look-up as `pending`), advance counters, cursor and progress, or complete
+//!    the job. The page's creators are visible from here.
+//! 4. **Enqueue** step N+1 with the configured delay and record it, then the enrichment messages of
+//!    the page's pending creators. A crash between 3 and 4 is repaired when the undeleted message
+//!    N comes back: the job shows step N applied but N+1 never enqueued, so N+1 is sent then, and
+//!    so are pending creators never sent; the sweeper re-sends anything stalled beyond that.
+//!
+//! **Enrichment** ([`Worker::handle_enrichment`]) runs beside the page chain, never in its way:
+//! a message claims its still-pending rows under a lease (while the search runs or has
+//! completed), looks each creator up (checking before every call that the search has not been
+//! stopped), and stores the filled-in rows and the calls' charge in one transaction. A duplicate
+//! finds nothing pending; a crash leaves rows whose lease expires and which come back.
 
 use std::time::Duration;
 
@@ -16,20 +24,35 @@ use deadpool_postgres::Pool;
 use tracing::{info, warn};
 use uuid::Uuid;
 
+use futures::StreamExt as _;
+
 use super::{
     api::CreatorApi,
-    queue::{JobQueue, StepMessage},
-    search::{enrich, fetch_page, CorruptCursor, Cursor, SearchError, SearchSpec},
+    platforms,
+    queue::{EnrichMessage, JobMessage, JobQueue, StepMessage},
+    search::{fetch_page, CorruptCursor, Cursor, SearchError, SearchSpec},
 };
 use crate::{
     db::{
         billing,
+        enrichment::{self, Filled},
         jobs::{self, Completion, Job},
         results,
         settings::{Settings, SettingsCache},
     },
     domain::creator::CreatorRecord,
+    domain::search::JobStatus,
 };
+
+/// What became of one claimed creator.
+enum Looked {
+    /// Looked up (or its look-up failed and it stays as found): store it.
+    Filled(Filled),
+    /// Not looked up and never will be: the search may not spend more, or the row is unreadable.
+    OverBudget(i32),
+    /// Not looked up: the search was stopped (its rows are skipped already).
+    Left,
+}
 
 /// Why a message should come back (it is reported as a batch item failure).
 #[derive(Debug)]
@@ -71,11 +94,26 @@ pub enum Outcome {
     Failed(String),
     /// Nothing to do: duplicate, stale, finished or deleted job.
     Skipped(&'static str),
-    /// A committed step whose successor had not been enqueued: it was enqueued now.
+    /// A committed step whose successor (or whose creators' enrichment) had not been enqueued:
+    /// it was enqueued now.
     Repaired,
+    /// An enrichment message looked up and stored this many creators.
+    Enriched { filled: u64 },
 }
 
 impl<Q: JobQueue> Worker<Q> {
+    /// Handles one delivery of any message of the jobs queue.
+    pub async fn handle_message(
+        &self,
+        message: &JobMessage,
+        receive_count: u32,
+    ) -> Result<Outcome, Retry> {
+        match message {
+            JobMessage::Step(step) => self.handle(step, receive_count).await,
+            JobMessage::Enrich(enrich) => self.handle_enrichment(enrich).await,
+        }
+    }
+
     /// Handles one delivery of `message`, which SQS has delivered `receive_count` times.
     pub async fn handle(
         &self,
@@ -199,8 +237,28 @@ impl<Q: JobQueue> Worker<Q> {
         let Some(job) = jobs::find(client, message.job_id).await? else {
             return Ok(Outcome::Skipped("job no longer exists"));
         };
+        // The step was applied; its creators' enrichment may not have been sent.
+        let mut repaired = false;
+        if job.processed_runs > message.step
+            && matches!(job.status, JobStatus::Processing | JobStatus::Completed)
+        {
+            let unsent = enrichment::unsent(client, job.id).await?;
+            if !unsent.is_empty() {
+                self.send_enrichment(client, job.id, &unsent, settings.profile_concurrency())
+                    .await?;
+                info!(
+                    creators = unsent.len(),
+                    "sent enrichment lost between commit and send"
+                );
+                repaired = true;
+            }
+        }
         if job.status.is_final() {
-            return Ok(Outcome::Skipped("job already finished"));
+            return Ok(if repaired {
+                Outcome::Repaired
+            } else {
+                Outcome::Skipped("job already finished")
+            });
         }
         if job.timeout_at <= chrono::Utc::now() {
             jobs::time_out(client, job.id).await?;
@@ -218,6 +276,9 @@ impl<Q: JobQueue> Worker<Q> {
                 step = job.processed_runs,
                 "re-enqueued a step lost between commit and send"
             );
+            return Ok(Outcome::Repaired);
+        }
+        if repaired {
             return Ok(Outcome::Repaired);
         }
         if job.processed_runs == message.step && !last_attempt {
@@ -242,15 +303,25 @@ impl<Q: JobQueue> Worker<Q> {
         // A search whose credits ran out makes no further call.
         // The user's plan is read once per step: the check before the calls and the one at the
         // commit both use it.
-        let (plan, period) = {
+        // Creators waiting for their look-ups count as spent: each will cost one call, so no page
+        // is bought whose creators could not be looked up.
+        let (plan, period, reserved) = {
             let client = self.pool.get().await.map_err(StepError::db)?;
             let plan = self.plan_of(&client, job).await.map_err(StepError::db)?;
             let period = billing::period_credits(&client, &job.user_id)
                 .await
                 .map_err(StepError::db)?;
-            (plan, period)
+            let reserved = enrichment::pending(&client, job.id)
+                .await
+                .map_err(StepError::db)?;
+            (plan, period, reserved)
         };
-        if out_of_credits(settings, &plan, i64::from(job.credits_used), period) {
+        if out_of_credits(
+            settings,
+            &plan,
+            i64::from(job.credits_used) + reserved,
+            period + reserved,
+        ) {
             return self
                 .commit_without_calls(job, step, token, Completion::CreditLimit)
                 .await;
@@ -279,11 +350,13 @@ impl<Q: JobQueue> Worker<Q> {
         creators.retain(|c| !known.contains(&c.key()));
         let needed = usize::try_from(job.target_results - job.processed_results).unwrap_or(0);
         creators.truncate(needed);
-        enrich(api, &mut creators, settings.profile_concurrency()).await;
-        // Similar searches by words: scored again with what the look-ups found (bios, audiences).
-        if let Some(target) = page.cursor.ranking_target() {
-            target.rank(&mut creators);
-        }
+        // Look-ups are not made here: the page is stored as found, its creators visible at once,
+        // and enrichment messages fill them in beside the page chain.
+        let module = platforms::module(job.platform);
+        let pending: Vec<bool> = creators
+            .iter()
+            .map(|c| module.needs_enrichment(c))
+            .collect();
 
         let mut client = self.pool.get().await.map_err(StepError::db)?;
         let tx = client.transaction().await.map_err(StepError::db)?;
@@ -295,11 +368,16 @@ impl<Q: JobQueue> Worker<Q> {
                 "lease lost before commit (cancelled or timed out)",
             ));
         };
-        let added = results::insert(&tx, job.id, step, stored, &creators)
+        let inserted = results::insert(&tx, job.id, step, stored, &creators, &pending)
             .await
             .map_err(StepError::db)?;
+        let added = inserted.count;
         let calls = i32::try_from(api.calls()).unwrap_or(i32::MAX);
         let (job_credits, period_credits) = billing::charge(&tx, job.id, &job.user_id, calls)
+            .await
+            .map_err(StepError::db)?;
+        // This page's creators included.
+        let reserved_now = enrichment::pending(&tx, job.id)
             .await
             .map_err(StepError::db)?;
         let total = stored + added;
@@ -309,7 +387,12 @@ impl<Q: JobQueue> Worker<Q> {
             Some(Completion::ResultsExhausted)
         } else if step + 1 >= settings.max_api_calls(job.platform, job.search_type) {
             Some(Completion::ApiLimitReached)
-        } else if out_of_credits(settings, &plan, job_credits, period_credits) {
+        } else if out_of_credits(
+            settings,
+            &plan,
+            job_credits + reserved_now,
+            period_credits + reserved_now,
+        ) {
             Some(Completion::CreditLimit)
         } else {
             None
@@ -326,6 +409,26 @@ impl<Q: JobQueue> Worker<Q> {
         api.settle(u32::try_from(calls).unwrap_or(0));
         info!(step, added, total, calls, "step applied");
 
+        // The step is committed: from here a failure must not fail the job, only bring the
+        // message back so the repair path above sends what is missing. The next page goes
+        // first: it is what the user waits for.
+        let queue_error = |Retry(cause)| StepError::Retryable {
+            cause,
+            user_message: QUEUE_MESSAGE,
+        };
+        if completion.is_none() {
+            self.enqueue(&client, job.id, step + 1, settings.continuation_delay())
+                .await
+                .map_err(queue_error)?;
+        }
+        self.send_enrichment(
+            &client,
+            job.id,
+            &inserted.pending,
+            settings.profile_concurrency(),
+        )
+        .await
+        .map_err(queue_error)?;
         if let Some(reason) = completion {
             info!(reason = reason.as_str(), "job completed");
             return Ok(Outcome::Completed {
@@ -333,14 +436,6 @@ impl<Q: JobQueue> Worker<Q> {
                 reason: reason.as_str(),
             });
         }
-        // The step is committed: from here a failure must not fail the job, only bring the
-        // message back so the repair path above sends the next step.
-        self.enqueue(&client, job.id, step + 1, settings.continuation_delay())
-            .await
-            .map_err(|Retry(cause)| StepError::Retryable {
-                cause,
-                user_message: QUEUE_MESSAGE,
-            })?;
         Ok(Outcome::Advanced { added })
     }
 
@@ -370,6 +465,185 @@ impl<Q: JobQueue> Worker<Q> {
             added: 0,
             reason: reason.as_str(),
         })
+    }
+
+    /// Sends the enrichment of the job's creators at `positions`, `per_message` to a message, and
+    /// records it.
+    async fn send_enrichment(
+        &self,
+        client: &deadpool_postgres::Object,
+        job_id: Uuid,
+        positions: &[i32],
+        per_message: usize,
+    ) -> Result<(), Retry> {
+        if positions.is_empty() {
+            return Ok(());
+        }
+        let messages: Vec<EnrichMessage> = positions
+            .chunks(per_message.max(1))
+            .map(|chunk| EnrichMessage {
+                job_id,
+                enrich: chunk.to_vec(),
+            })
+            .collect();
+        self.queue.send_enrichment(&messages).await?;
+        enrichment::mark_enqueued(client, job_id, positions).await?;
+        Ok(())
+    }
+
+    /// Handles one delivery of an enrichment message: looks up its creators that are still
+    /// pending and stores what was found. A failure before the commit brings the message back
+    /// (each row is claimed at most [`enrichment::MAX_ATTEMPTS`] times); a look-up that fails
+    /// leaves its creator as found, as a page step always did.
+    pub async fn handle_enrichment(&self, message: &EnrichMessage) -> Result<Outcome, Retry> {
+        let token = Uuid::new_v4();
+        let (job, settings, claimed, plan) = {
+            let client = self.pool.get().await?;
+            let settings = self.settings.get(&client).await?;
+            let claimed = enrichment::claim(
+                &client,
+                message.job_id,
+                &message.enrich,
+                token,
+                self.lease.as_secs_f64(),
+                enrichment::MAX_ATTEMPTS,
+            )
+            .await?;
+            if claimed.is_empty() {
+                return Ok(Outcome::Skipped("nothing left to enrich"));
+            }
+            let Some(job) = jobs::find(&client, message.job_id).await? else {
+                return Ok(Outcome::Skipped("job no longer exists"));
+            };
+            let plan = self.plan_of(&client, &job).await?;
+            let period = billing::period_credits(&client, &job.user_id).await?;
+            if out_of_credits(&settings, &plan, i64::from(job.credits_used), period) {
+                enrichment::skip(&client, job.id, token).await?;
+                info!(
+                    creators = claimed.len(),
+                    "credits spent; enrichment skipped"
+                );
+                return Ok(Outcome::Skipped("the search's credits are spent"));
+            }
+            (job, settings, claimed, plan)
+        };
+        // Similar searches by words score each creator again with what its look-up found.
+        let cursor = Cursor::from_stored(&job.cursor, job.search_type)
+            .ok()
+            .flatten();
+        let target = cursor.as_ref().and_then(Cursor::ranking_target);
+        let held = claimed.len();
+        let caps = (
+            settings.credits_per_search(&plan),
+            settings.period_credits(&plan),
+        );
+        let results: Vec<Result<Looked, anyhow::Error>> = futures::stream::iter(claimed)
+            .map(|row| self.enrich_one(&job, row, target, caps))
+            .buffer_unordered(settings.profile_concurrency().max(1))
+            .collect()
+            .await;
+        let mut filled = Vec::with_capacity(held);
+        let mut over_budget = Vec::new();
+        let mut failed = None;
+        for result in results {
+            match result {
+                Ok(Looked::Filled(row)) => filled.push(row),
+                Ok(Looked::OverBudget(position)) => over_budget.push(position),
+                Ok(Looked::Left) => {}
+                Err(e) => failed = Some(e),
+            }
+        }
+        // Every call is already charged; what is left is storing what the calls found.
+        let committed = async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            // The job row first, then its creators: the order in which a stop (whose trigger
+            // skips the pending rows) takes its locks, so the two never deadlock.
+            jobs::lock(&tx, job.id).await?;
+            let stored = enrichment::finish(&tx, job.id, token, &filled).await?;
+            enrichment::skip_positions(&tx, job.id, token, &over_budget).await?;
+            // Rows whose look-up was not made (their charge could not be recorded) are given
+            // back for another delivery.
+            enrichment::release(&tx, job.id, token).await?;
+            tx.commit().await?;
+            Ok::<_, anyhow::Error>(stored)
+        }
+        .await;
+        let stored = match committed {
+            Ok(stored) => stored,
+            Err(e) => {
+                if let Ok(client) = self.pool.get().await {
+                    let _ = enrichment::release(&client, job.id, token).await;
+                }
+                return Err(Retry(e));
+            }
+        };
+        info!(held, stored, "creators enriched");
+        if let Some(e) = failed {
+            return Err(Retry(e.context("some look-ups could not be charged")));
+        }
+        Ok(Outcome::Enriched { filled: stored })
+    }
+
+    /// Looks up one claimed creator: its call is charged first, and only while the search may
+    /// still spend. An error means the charge could not be recorded, and the creator waits for
+    /// another delivery without a call.
+    async fn enrich_one(
+        &self,
+        job: &Job,
+        row: enrichment::Claimed,
+        target: Option<&super::search::Target>,
+        (search_cap, period_cap): (i64, i64),
+    ) -> Result<Looked, anyhow::Error> {
+        let Ok(mut record) = serde_json::from_value::<CreatorRecord>(row.creator) else {
+            warn!(
+                position = row.position,
+                "a stored creator cannot be read; left as found"
+            );
+            return Ok(Looked::OverBudget(row.position));
+        };
+        {
+            let client = self.pool.get().await?;
+            match billing::charge_before_call(&client, job.id, &job.user_id, search_cap, period_cap)
+                .await?
+            {
+                billing::PreCharge::Charged => {}
+                billing::PreCharge::Stopped => return Ok(Looked::Left),
+                billing::PreCharge::OverBudget => return Ok(Looked::OverBudget(row.position)),
+            }
+        }
+        let api = self.api.metered();
+        platforms::module(record.platform)
+            .enrich(&api, &mut record)
+            .await;
+        if api.calls() == 0 {
+            // The request never reached the API (no connection): nothing to pay for.
+            self.refund_one(job).await;
+        }
+        let relevance = target.map(|t| t.relevance(&record.creator));
+        if relevance.is_some() {
+            record.relevance = relevance;
+        }
+        let mut creator = serde_json::to_value(&record).expect("a creator serializes");
+        results::strip_nul(&mut creator);
+        Ok(Looked::Filled(Filled {
+            position: row.position,
+            creator,
+            relevance: relevance.map(|r| r as f32),
+        }))
+    }
+
+    /// Gives back a call charged before it was made, when it was not made.
+    async fn refund_one(&self, job: &Job) {
+        let refunded = async {
+            let client = self.pool.get().await?;
+            billing::charge(&client, job.id, &job.user_id, -1).await?;
+            Ok::<_, anyhow::Error>(())
+        }
+        .await;
+        if let Err(e) = refunded {
+            warn!(error = %e, "could not give back a call that was not made");
+        }
     }
 
     async fn enqueue(

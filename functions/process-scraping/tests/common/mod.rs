@@ -130,13 +130,15 @@ impl Stack {
         n
     }
 
-    /// Delivers batches until no job is running and the queue is empty (at most 60 s).
+    /// Delivers batches until no job is running, no creator waits for its look-up, and the queue
+    /// is empty (at most 60 s).
     pub async fn run_until_idle(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let delivered = self.deliver_once().await;
             if delivered == 0
                 && self.running_jobs().await == 0
+                && self.enriching().await == 0
                 && self.queue.depth(&self.queue.url).await == 0
             {
                 return;
@@ -146,6 +148,20 @@ impl Stack {
                 "searches did not finish within 60 s"
             );
         }
+    }
+
+    /// Creators of any search still waiting for their look-up.
+    pub async fn enriching(&self) -> i64 {
+        self.db
+            .client()
+            .await
+            .query_one(
+                "SELECT count(*) FROM scraping_results WHERE enrichment = 'pending'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0)
     }
 
     pub async fn running_jobs(&self) -> i64 {

@@ -272,3 +272,13 @@ pub async fn find_for_user(
         .map(Job::from_row)
         .transpose()
 }
+
+/// Locks the job's row for the rest of the transaction.
+#[tracing::instrument(skip(client))]
+pub async fn lock(client: &impl GenericClient, id: Uuid) -> Result<(), tokio_postgres::Error> {
+    let stmt = client
+        .prepare_cached("SELECT 1 FROM scraping_jobs WHERE id = $1 FOR UPDATE")
+        .await?;
+    client.query_opt(&stmt, &[&id]).await?;
+    Ok(())
+}

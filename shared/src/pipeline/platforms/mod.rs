@@ -82,6 +82,11 @@ pub trait PlatformSearch: Sync {
         target: &'a str,
     ) -> BoxFuture<'a, Result<Vec<CreatorRecord>, SearchError>>;
 
+    /// Whether `record` needs [`Self::enrich`] (a look-up, paid for) to be complete.
+    fn needs_enrichment(&self, _record: &CreatorRecord) -> bool {
+        true
+    }
+
     /// Fills in the creator's bio, follower count and emails from its own profile; a failed,
     /// private or missing profile leaves the creator as found.
     fn enrich<'a>(

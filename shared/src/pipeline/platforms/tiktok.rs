@@ -137,14 +137,18 @@ impl PlatformSearch for TikTok {
         .boxed()
     }
 
+    /// Keyword pages carry no bios; user searches sometimes do, and then need no look-up.
+    fn needs_enrichment(&self, record: &CreatorRecord) -> bool {
+        record.creator.bio.is_none()
+    }
+
     fn enrich<'a>(
         &'a self,
         api: &'a CreatorApi,
         record: &'a mut CreatorRecord,
     ) -> BoxFuture<'a, ()> {
         async move {
-            // Keyword pages carry no bios; user searches sometimes do, and then need no look-up.
-            if record.creator.bio.is_some() {
+            if !self.needs_enrichment(record) {
                 return;
             }
             let handle = record.creator.unique_id.clone();
