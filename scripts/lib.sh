@@ -3,6 +3,7 @@
 #
 #   ensure_postgres  -> exports DATABASE_URL (admin database of a reachable server)
 #   ensure_sqs       -> exports AWS_ENDPOINT_URL_SQS (and AWS_ENDPOINT_URL_SESV2) and dummy credentials for moto's server
+#   ensure_pgbouncer -> exports PGBOUNCER_URL: Debian's PgBouncer in session mode in front of DATABASE_URL
 
 set -euo pipefail
 
@@ -41,11 +42,12 @@ _reap_leftovers() {
         [[ -n "$owner" && "$owner" != "$$" ]] && kill -0 "$owner" 2>/dev/null && continue
         case "$kind" in
         moto) _runs "$pid" moto.server && { log "stopping moto (pid $pid) left by an earlier run"; kill "$pid" 2>/dev/null || true; } ;;
+        pgbouncer) _runs "$pid" pgbouncer && { log "stopping PgBouncer (pid $pid) left by an earlier run"; kill "$pid" 2>/dev/null || true; } ;;
         postgres) _runs "$pid" postgres && { log "stopping PostgreSQL (pid $pid) left by an earlier run"; kill -QUIT "$pid" 2>/dev/null || true; } ;;
         esac
         for _ in $(seq 1 100); do _runs "$pid" "" || break; sleep 0.1; done
         _runs "$pid" "" && kill -KILL "$pid" 2>/dev/null || true
-        [[ "$kind" == postgres && "$note" == *gemz-pg* ]] && rm -rf "$note"
+        [[ ( "$kind" == postgres || "$kind" == pgbouncer ) && "$note" == *gemz-pg* ]] && rm -rf "$note"
         rm -f "$f"
     done
 }
@@ -146,6 +148,64 @@ ensure_sqs() {
     done
     cat "$STATE_DIR/moto.log" >&2
     echo "moto's server did not start" >&2
+    return 1
+}
+
+# Starts Debian's PgBouncer (installed when missing) on a free port in front of DATABASE_URL's
+# server, in session mode, trusting local clients; stopped on exit. Exports PGBOUNCER_URL (the
+# same database through the pooler).
+ensure_pgbouncer() {
+    local bin=/usr/sbin/pgbouncer
+    if [[ ! -x "$bin" ]]; then
+        log "installing PgBouncer (Debian package)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq pgbouncer >/dev/null
+    fi
+    local host port user db listen dir base="${TMPDIR:-/tmp}" runas=()
+    read -r host port user db < <(python3 -c '
+import sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+print(u.hostname or "127.0.0.1", u.port or 5432, u.username or "postgres", (u.path or "/postgres").lstrip("/") or "postgres")
+' "$DATABASE_URL")
+    listen=$(_free_port)
+    if [[ $(id -u) -eq 0 ]]; then
+        runas=(runuser -u postgres --)
+        runuser -u postgres -- test -w "$base" || base=/tmp
+    fi
+    dir=$(mktemp -d "$base/gemz-pgbouncer.XXXXXX")
+    printf '"%s" ""\n' "$user" >"$dir/users.txt"
+    cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+* = host=$host port=$port
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $listen
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/users.txt
+pool_mode = session
+admin_users = $user
+max_client_conn = 1000
+default_pool_size = 100
+logfile = $dir/pgbouncer.log
+INI
+    [[ ${#runas[@]} -gt 0 ]] && chown -R postgres "$dir"
+    log "PgBouncer: starting $("$bin" --version | head -n 1) in session mode on 127.0.0.1:$listen"
+    "${runas[@]}" "$bin" "$dir/pgbouncer.ini" >/dev/null 2>&1 &
+    local pid=$!
+    _record pgbouncer "$pid" "$dir"
+    _CLEANUPS+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf $dir; rm -f $STATE_DIR/children/pgbouncer-$pid")
+    local url="postgres://$user@127.0.0.1:$listen/$db"
+    for _ in $(seq 1 100); do
+        if _pg_accepts "$url"; then
+            export PGBOUNCER_URL="$url"
+            return
+        fi
+        sleep 0.1
+    done
+    cat "$dir/pgbouncer.log" >&2 || true
+    echo "PgBouncer did not start" >&2
     return 1
 }
 

@@ -679,10 +679,10 @@ async fn main() -> anyhow::Result<()> {
     }
     if run("latency") {
         println!("\n## A 1,000-creator TikTok keyword search against the latency model\n");
-        println!("search pages 1.5-2.1 s, look-ups 0.8-1.2 s (testkit::LatencyModel::creator_api); one worker container");
+        println!("search pages 1.5-2.1 s, look-ups 0.8-1.2 s (testkit::LatencyModel::creator_api); {MAX_CONCURRENCY} worker containers, batches of up to {BATCH_SIZE}, a pool of 2 each");
         println!();
-        println!("| continuation delay | wall s | search pages | chain limit s (pages x 1.8 s) | wall / chain | first 25 visible s | creators | credits | floor (a page per 28 + a look-up each) | credits / floor |");
-        println!("|---|---|---|---|---|---|---|---|---|---|");
+        println!("| continuation delay | search completed s | all enriched s | search pages | chain limit s (pages x 1.8 s) | completed / chain | enriched / chain | first 25 visible s | creators | credits | floor (a page per 28 + a look-up each) | credits / floor | worker DB connections (max) |");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for delay in [0, 2] {
             latency_search(&env, delay).await?;
         }
@@ -690,15 +690,22 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The event source mapping of `process-scraping` in template.yaml: records per batch, and
+/// containers polling at once.
+const BATCH_SIZE: i32 = 5;
+const MAX_CONCURRENCY: usize = 10;
+
 /// One 1,000-creator TikTok keyword search through the real queue and database, the creator API
 /// answering with its measured latencies and deep pages: what a user waits, and what it costs.
+/// The worker runs as the event source mapping would run it: `MAX_CONCURRENCY` containers, each
+/// with its own pool of two connections, each taking batches of up to `BATCH_SIZE` records.
 async fn latency_search(env: &Env, delay_secs: u64) -> anyhow::Result<()> {
     let replay = testkit::Replay::start_with(testkit::ReplayOptions {
         latency: Some(testkit::LatencyModel::creator_api()),
         deep_pages: Some(60),
     })
     .await;
-    let test_queue = TestQueue::new(5).await;
+    let test_queue = std::sync::Arc::new(TestQueue::new(5).await);
     let client = env.db.client().await;
     client
         .batch_execute(&format!(
@@ -708,21 +715,46 @@ async fn latency_search(env: &Env, delay_secs: u64) -> anyhow::Result<()> {
         ))
         .await?;
     let queue = SqsQueue::new(test_queue.client.clone(), &test_queue.url);
-    let worker = Worker {
-        pool: env.db.pool.clone(),
-        queue: queue.clone(),
-        api: CreatorApi::new(
-            &CreatorApiConfig {
-                base_url: replay.base_url().into(),
-                api_key: None,
-                timeout: Duration::from_secs(20),
-            },
-            "bench",
-        )?,
-        settings: SettingsCache::new(Duration::ZERO),
-        max_receive_count: 5,
-        lease: Duration::from_secs(90),
+    let app = format!("gemz-bench-worker-{delay_secs}");
+    let separator = if env.db.url.contains('?') { '&' } else { '?' };
+    let database = shared::config::DatabaseConfig {
+        url: format!("{}{separator}application_name={app}", env.db.url),
+        pool_size: 2,
+        connect_timeout: Duration::from_secs(5),
+        statement_timeout: Duration::from_secs(5),
+        acquire_timeout: Duration::from_secs(5),
     };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut containers = Vec::new();
+    for _ in 0..MAX_CONCURRENCY {
+        let worker = Worker {
+            pool: shared::db::pool(&database)?,
+            queue: queue.clone(),
+            api: CreatorApi::new(
+                &CreatorApiConfig {
+                    base_url: replay.base_url().into(),
+                    api_key: None,
+                    timeout: Duration::from_secs(20),
+                },
+                "bench",
+            )?,
+            settings: SettingsCache::new(Duration::ZERO),
+            max_receive_count: 5,
+            lease: Duration::from_secs(90),
+        };
+        let (test_queue, stop) = (test_queue.clone(), stop.clone());
+        containers.push(tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                if let Some(event) = test_queue
+                    .receive_batch(Duration::from_secs(1), BATCH_SIZE)
+                    .await
+                {
+                    let response = process_scraping::handler(&worker, event.clone()).await;
+                    test_queue.settle(&event, &response).await;
+                }
+            }
+        }));
+    }
     let start = start_scraping::State {
         pool: env.db.pool.clone(),
         queue,
@@ -739,23 +771,29 @@ async fn latency_search(env: &Env, delay_secs: u64) -> anyhow::Result<()> {
         .as_str()
         .and_then(|j| j.parse().ok())
         .ok_or_else(|| anyhow::anyhow!("no job id"))?;
-    let mut first_25 = None;
+    let (mut first_25, mut chain_done, mut connections) = (None, None, 0i64);
     let (creators, credits) = loop {
-        if let Some(event) = test_queue.receive(Duration::from_secs(1)).await {
-            let response = process_scraping::handler(&worker, event.clone()).await;
-            test_queue.settle(&event, &response).await;
-        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
         let row = client
             .query_one(
-                "SELECT status, processed_results, credits_used FROM scraping_jobs WHERE id = $1",
-                &[&job],
+                "SELECT status, processed_results, credits_used,
+                        (SELECT count(*) FROM scraping_results WHERE job_id = $1 AND enrichment = 'pending'),
+                        (SELECT count(*) FROM pg_stat_activity WHERE application_name = $2)
+                   FROM scraping_jobs WHERE id = $1",
+                &[&job, &app],
             )
             .await?;
-        let (status, found, credits): (String, i32, i32) = (row.get(0), row.get(1), row.get(2));
+        let (status, found, credits, pending, held): (String, i32, i32, i64, i64) =
+            (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+        connections = connections.max(held);
         if first_25.is_none() && found >= 25 {
             first_25 = Some(t.elapsed());
         }
-        if !matches!(status.as_str(), "pending" | "processing") {
+        let running = matches!(status.as_str(), "pending" | "processing");
+        if !running && chain_done.is_none() {
+            chain_done = Some(t.elapsed());
+        }
+        if !running && pending == 0 {
             break (found, credits);
         }
         anyhow::ensure!(
@@ -764,13 +802,19 @@ async fn latency_search(env: &Env, delay_secs: u64) -> anyhow::Result<()> {
         );
     };
     let wall = t.elapsed().as_secs_f64();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for container in containers {
+        let _ = container.await;
+    }
     let pages = replay.calls("/v1/tiktok/search/keyword");
     let chain = pages as f64 * 1.8;
+    let searched = chain_done.map_or(f64::NAN, |d| d.as_secs_f64());
     // The issue's floor: a page per ~28 creators, and a look-up per creator (keyword pages carry
     // no bios).
     let floor = (creators as usize).div_ceil(28) + creators as usize;
     println!(
-        "| {delay_secs} s | {wall:.1} | {pages} | {chain:.1} | {:.2} | {:.1} | {creators} | {credits} | {floor} | {:.2} |",
+        "| {delay_secs} s | {searched:.1} | {wall:.1} | {pages} | {chain:.1} | {:.2} | {:.2} | {:.1} | {creators} | {credits} | {floor} | {:.2} | {connections} |",
+        searched / chain,
         wall / chain,
         first_25.map_or(f64::NAN, |d| d.as_secs_f64()),
         f64::from(credits) / floor as f64,

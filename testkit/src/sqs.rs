@@ -83,11 +83,16 @@ impl TestQueue {
 
     /// Up to 10 messages, waiting up to `wait` for the first, as an event Lambda would deliver.
     pub async fn receive(&self, wait: Duration) -> Option<SqsEvent> {
+        self.receive_batch(wait, 10).await
+    }
+
+    /// Up to `max` messages (at most 10), waiting up to `wait` for the first.
+    pub async fn receive_batch(&self, wait: Duration, max: i32) -> Option<SqsEvent> {
         let out = self
             .client
             .receive_message()
             .queue_url(&self.url)
-            .max_number_of_messages(10)
+            .max_number_of_messages(max)
             .wait_time_seconds(wait.as_secs() as i32)
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .message_attribute_names("All")

@@ -11,9 +11,9 @@ use shared::{
 };
 
 pub async fn handler(state: &export::State, req: Request) -> Response<Body> {
-    http::respond(req, |user, req| async move {
+    http::respond_export(req, |user, req| async move {
         let id = http::path_uuid(&req, "jobId")?;
-        let mut client = state.pool.get().await?;
+        let mut client = shared::http::within_round_trip(state.pool.get()).await?;
         let job = jobs::find_for_user(&client, &user, id)
             .await?
             .ok_or(ApiError::NotFound("job"))?;

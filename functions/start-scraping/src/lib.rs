@@ -29,6 +29,9 @@ pub struct State<Q> {
 /// Retry-After for a user at their running-searches limit: about one search step.
 const RUNNING_RETRY_AFTER_SECS: u64 = 30;
 
+/// How long a start waits for its first step's send and record once the search is committed.
+const AFTER_COMMIT: Duration = Duration::from_secs(1);
+
 pub async fn handler<Q: JobQueue>(state: &State<Q>, req: Request) -> Response<Body> {
     http::respond(req, |user, req| async move {
         let slug = http::path_param(&req, "platform")?;
@@ -116,15 +119,30 @@ pub async fn handler<Q: JobQueue>(state: &State<Q>, req: Request) -> Response<Bo
             job_id: job.id,
             step: 0,
         };
-        match state.queue.send(&first, Duration::ZERO).await {
-            Ok(message_id) => {
-                if let Err(e) = jobs::record_enqueued(&client, job.id, 0, &message_id).await {
-                    tracing::warn!(error = %e, "the first step was sent but not recorded");
-                }
-            }
-            Err(e) => tracing::warn!(
+        // The search is committed: its answer is 202 whatever happens next. The send and its
+        // record are bounded, so a queue or database that stops answering now cannot turn that
+        // answer into a 503 at the request's deadline; the sweeper sends an unsent first step.
+        let sent = tokio::time::timeout(AFTER_COMMIT, async {
+            let message_id = state
+                .queue
+                .send(&first, Duration::ZERO)
+                .await
+                .map_err(|e| e.to_string())?;
+            jobs::record_enqueued(&client, job.id, 0, &message_id)
+                .await
+                .map_err(|e| format!("the first step was sent but not recorded: {e}"))?;
+            Ok::<_, String>(())
+        })
+        .await;
+        match sent {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(
                 job_id = %job.id, error = %e,
-                "the first step could not be sent; the sweeper will send it"
+                "the first step could not be sent or recorded; the sweeper will send it"
+            ),
+            Err(_) => tracing::warn!(
+                job_id = %job.id,
+                "the first step's send took longer than {AFTER_COMMIT:?}; the sweeper will send it if it was lost"
             ),
         }
         tracing::info!(job_id = %job.id, platform = platform.as_str(), plan, "search started");

@@ -178,3 +178,72 @@ async fn retention_deletes_in_bounded_batches_until_nothing_expired_is_left() {
     assert_eq!(sweep.deleted, 120, "three statements of at most 50");
     assert_eq!(db.count("scraping_jobs").await, 0);
 }
+
+#[tokio::test]
+async fn creators_whose_enrichment_was_never_sent_get_it_sent_and_rows_out_of_attempts_are_skipped()
+{
+    let db = TestDb::new().await;
+    let queue = TestQueue::new(3).await;
+    let job = db.seed_job("user_a", "processing", 12).await;
+    // Positions 0-9: pending, their message lost in a crash a while ago; 10: sent just now (its
+    // message may still be delivered); 11: claimed three times already.
+    exec(
+        &db,
+        "UPDATE scraping_results SET enrichment = 'pending', created_at = now() - interval '5 minutes'
+          WHERE job_id = $1",
+        job,
+    )
+    .await;
+    exec(
+        &db,
+        "UPDATE scraping_results SET enrich_enqueued_at = now() WHERE job_id = $1 AND position = 10",
+        job,
+    )
+    .await;
+    exec(
+        &db,
+        "UPDATE scraping_results SET enrich_attempts = 3 WHERE job_id = $1 AND position = 11",
+        job,
+    )
+    .await;
+    let mut state = state(&db, &queue).await;
+    state.message_lifetime = Duration::from_secs(3600);
+    let sweep = sweeper::sweep(&state).await.unwrap();
+    assert_eq!(sweep.enrichment_resent, 10);
+
+    let mut sent: Vec<i32> = Vec::new();
+    while let Some(event) = queue.receive(Duration::from_secs(1)).await {
+        for record in &event.records {
+            let body: serde_json::Value =
+                serde_json::from_str(record.body.as_deref().unwrap()).unwrap();
+            if let Some(positions) = body.get("enrich") {
+                assert_eq!(body["jobId"], job.to_string());
+                let positions: Vec<i32> = serde_json::from_value(positions.clone()).unwrap();
+                assert!(
+                    positions.len() <= 5,
+                    "a message holds profile_concurrency creators"
+                );
+                sent.extend(positions);
+            }
+        }
+        let response = aws_lambda_events::sqs::SqsBatchResponse::default();
+        queue.settle(&event, &response).await;
+    }
+    sent.sort_unstable();
+    assert_eq!(sent, (0..10).collect::<Vec<_>>());
+    let skipped: i64 = db
+        .client()
+        .await
+        .query_one(
+            "SELECT count(*) FROM scraping_results WHERE job_id = $1 AND enrichment = 'skipped'",
+            &[&job],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(skipped, 1, "the row out of attempts");
+
+    // Sent once: the next sweep leaves them to their messages.
+    let again = sweeper::sweep(&state).await.unwrap();
+    assert_eq!(again.enrichment_resent, 0);
+}

@@ -88,11 +88,13 @@ pub async fn write(
     let file =
         TempFile(std::env::temp_dir().join(format!("gemz-export-{}.csv", uuid::Uuid::new_v4())));
     let mut out = Writer::create(layout, &file.0)?;
-    let tx = client.transaction().await?;
-    let portal = results::open_export(&tx, source).await?;
+    // Each round trip is bounded: a database that stops answering is a 503 within seconds.
+    let tx = crate::http::within_round_trip(client.transaction()).await?;
+    let portal = crate::http::within_round_trip(results::open_export(&tx, source)).await?;
     let mut unreadable = 0u64;
     loop {
-        let batch = results::export_batch(&tx, &portal, BATCH).await?;
+        let batch =
+            crate::http::within_round_trip(results::export_batch(&tx, &portal, BATCH)).await?;
         if batch.is_empty() {
             break;
         }
@@ -106,7 +108,7 @@ pub async fn write(
             }
         }
     }
-    tx.commit().await?;
+    crate::http::within_round_trip(tx.commit()).await?;
     if unreadable > 0 {
         return Err(ApiError::Internal(anyhow::anyhow!(
             "{unreadable} stored creators of the export cannot be read"

@@ -20,10 +20,30 @@ use std::future::Future;
 use tracing::Instrument;
 use uuid::Uuid;
 
-/// The longest a request may take before it is answered 503: below the functions' 10 s Lambda
-/// timeout, so a database that stops answering mid-query (a frozen server, a lost network path)
-/// gets the caller a clean 503 instead of a gateway timeout.
-pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(8);
+/// The longest a request may take before it is answered 503. Every route but the exports does a
+/// few indexed queries (milliseconds), so a database that stops answering mid-query (a frozen
+/// server, a lost network path) gets the caller a clean 503 within 3 s, instead of a wait for
+/// the functions' 10 s Lambda timeout and a gateway error.
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_millis(2_500);
+
+/// The exports' deadline (their Lambda timeout is 29 s): an export may read for longer, but each
+/// of its database round trips is bounded by [`ROUND_TRIP_DEADLINE`].
+pub const EXPORT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(25);
+
+/// The longest one database round trip of a long request may take (an export's batch of rows).
+pub const ROUND_TRIP_DEADLINE: std::time::Duration = std::time::Duration::from_millis(2_500);
+
+/// `work` within [`ROUND_TRIP_DEADLINE`]; past it, a 503.
+pub async fn within_round_trip<T, E: Into<ApiError>>(
+    work: impl Future<Output = std::result::Result<T, E>>,
+) -> Result<T> {
+    match tokio::time::timeout(ROUND_TRIP_DEADLINE, work).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(ApiError::Unavailable(anyhow::anyhow!(
+            "a database round trip exceeded {ROUND_TRIP_DEADLINE:?}"
+        ))),
+    }
+}
 
 /// Largest request body accepted. Every body of this API is a small JSON object.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -401,7 +421,22 @@ where
         Err(e) => return e.into_response(),
     };
     let span = tracing::info_span!("request", request_id = %request_id, user_id = %user, method = %req.method(), path = %req.uri().path());
-    run(span, route(user, req)).await
+    run(span, REQUEST_DEADLINE, route(user, req)).await
+}
+
+/// [`respond`] with the exports' longer deadline ([`EXPORT_DEADLINE`]).
+pub async fn respond_export<F, Fut>(req: Request, route: F) -> Response<Body>
+where
+    F: FnOnce(String, Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>>>,
+{
+    let request_id = request_id(&req);
+    let user = match user_id(&req) {
+        Ok(user) => user,
+        Err(e) => return e.into_response(),
+    };
+    let span = tracing::info_span!("request", request_id = %request_id, user_id = %user, method = %req.method(), path = %req.uri().path());
+    run(span, EXPORT_DEADLINE, route(user, req)).await
 }
 
 /// Runs a public route (no authorizer, no user: the request proves itself, as a signed link does)
@@ -413,7 +448,7 @@ where
 {
     let request_id = request_id(&req);
     let span = tracing::info_span!("request", request_id = %request_id, method = %req.method(), path = %req.uri().path());
-    run(span, route(req)).await
+    run(span, REQUEST_DEADLINE, route(req)).await
 }
 
 fn request_id(req: &Request) -> String {
@@ -424,13 +459,14 @@ fn request_id(req: &Request) -> String {
 
 async fn run(
     span: tracing::Span,
+    deadline: std::time::Duration,
     route: impl Future<Output = Result<Response<Body>>>,
 ) -> Response<Body> {
     async move {
-        let outcome = match tokio::time::timeout(REQUEST_DEADLINE, route).await {
+        let outcome = match tokio::time::timeout(deadline, route).await {
             Ok(outcome) => outcome,
             Err(_) => Err(ApiError::Unavailable(anyhow::anyhow!(
-                "request exceeded its {REQUEST_DEADLINE:?} deadline"
+                "request exceeded its {deadline:?} deadline"
             ))),
         };
         match outcome {
