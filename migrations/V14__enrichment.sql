@@ -32,3 +32,7 @@ $$ LANGUAGE plpgsql;
 CREATE TRIGGER scraping_jobs_stop_enrichment AFTER UPDATE OF status ON scraping_jobs
     FOR EACH ROW WHEN (NEW.status IN ('cancelled', 'timeout', 'error') AND OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION skip_pending_enrichment();
+
+-- The delivery (lease token) that applied the job's latest step: an attempt whose commit timed
+-- out client-side learns from it whether the commit landed (and charged its calls) after all.
+ALTER TABLE scraping_jobs ADD COLUMN applied_by uuid;

@@ -100,6 +100,47 @@ impl TestDb {
         }
     }
 
+    /// The server's address (for a proxy in front of it) and the database URL through `proxy`.
+    pub fn server_addr(&self) -> std::net::SocketAddr {
+        let (host, port) = self.host_port();
+        let host = if host == "localhost" {
+            "127.0.0.1"
+        } else {
+            host.as_str()
+        };
+        format!("{host}:{port}").parse().expect("host:port")
+    }
+
+    fn host_port(&self) -> (String, u16) {
+        let after = self
+            .url
+            .split_once('@')
+            .map_or(self.url.as_str(), |(_, a)| a);
+        let authority = after.split('/').next().unwrap_or(after);
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), p.parse().unwrap_or(5432)),
+            None => (authority.to_owned(), 5432),
+        }
+    }
+
+    /// A pool of two connections to this database through `proxy`, with the functions'
+    /// production timeouts (2 s pool wait, 3 s connect, 5 s statements).
+    pub fn pool_via(&self, proxy: std::net::SocketAddr) -> Pool {
+        let (host, port) = self.host_port();
+        let url = self
+            .url
+            .replacen(&format!("{host}:{port}"), &proxy.to_string(), 1);
+        assert_ne!(url, self.url, "the database URL names host:port");
+        shared::db::pool(&DatabaseConfig {
+            url,
+            pool_size: 2,
+            connect_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(2),
+        })
+        .expect("a pool through the proxy")
+    }
+
     /// A connection for assertions.
     pub async fn client(&self) -> deadpool_postgres::Object {
         self.pool.get().await.expect("a test connection")

@@ -10,6 +10,7 @@
 pub mod chaos;
 pub mod db;
 mod events;
+pub mod freeze;
 pub mod replay;
 pub mod ses;
 pub mod sqs;
@@ -17,5 +18,6 @@ pub mod sqs;
 pub use chaos::{Chaos, ChaosQueue};
 pub use db::{admin_url, TestDb};
 pub use events::{body_json, ApiRequest};
+pub use freeze::FreezeProxy;
 pub use replay::{Fault, Latency, LatencyModel, Replay, ReplayOptions};
 pub use sqs::TestQueue;

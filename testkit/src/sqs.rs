@@ -76,6 +76,31 @@ impl TestQueue {
         }
     }
 
+    /// The queue as the functions use it, reached through `endpoint` (a proxy in front of the
+    /// emulator), with the functions' own send timeouts.
+    pub fn queue_via(&self, endpoint: &str) -> SqsQueue {
+        let config = self
+            .client
+            .config()
+            .to_builder()
+            .endpoint_url(endpoint)
+            .timeout_config(shared::pipeline::queue::send_timeouts())
+            .build();
+        SqsQueue::new(Client::from_conf(config), &self.url)
+    }
+
+    /// The emulator's address, for a proxy in front of it.
+    pub fn emulator_addr() -> std::net::SocketAddr {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL_SQS").expect("AWS_ENDPOINT_URL_SQS");
+        let authority = endpoint
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .replace("localhost", "127.0.0.1");
+        authority
+            .parse()
+            .expect("the emulator's endpoint is host:port")
+    }
+
     /// The queue as the functions use it.
     pub fn queue(&self) -> SqsQueue {
         SqsQueue::new(self.client.clone(), &self.url)
@@ -109,6 +134,16 @@ impl TestQueue {
     /// Deletes the records that succeeded and makes the failed ones visible again at once (a
     /// shortened visibility timeout, so tests need not wait for it).
     pub async fn settle(&self, event: &SqsEvent, response: &SqsBatchResponse) {
+        self.settle_after(event, response, 0).await
+    }
+
+    /// [`Self::settle`], the failed records visible again after `visibility_secs`.
+    pub async fn settle_after(
+        &self,
+        event: &SqsEvent,
+        response: &SqsBatchResponse,
+        visibility_secs: i32,
+    ) {
         let failed: Vec<&str> = response
             .batch_item_failures
             .iter()
@@ -122,7 +157,7 @@ impl TestQueue {
                     .change_message_visibility()
                     .queue_url(&self.url)
                     .receipt_handle(receipt)
-                    .visibility_timeout(0)
+                    .visibility_timeout(visibility_secs)
                     .send()
                     .await
                     .expect("release a failed message");

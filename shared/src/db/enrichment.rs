@@ -72,6 +72,26 @@ pub async fn claim(
     Ok(claimed)
 }
 
+/// How many of the rows at `positions` are pending under another delivery's live lease.
+#[tracing::instrument(skip(client, positions), fields(positions = positions.len()))]
+pub async fn held_elsewhere(
+    client: &impl GenericClient,
+    job_id: Uuid,
+    positions: &[i32],
+) -> Result<i64, tokio_postgres::Error> {
+    let stmt = client
+        .prepare_cached(
+            "SELECT count(*) FROM scraping_results
+             WHERE job_id = $1 AND position = ANY($2) AND enrichment = 'pending'
+               AND enrich_lease_until >= now()",
+        )
+        .await?;
+    Ok(client
+        .query_one(&stmt, &[&job_id, &positions])
+        .await?
+        .get(0))
+}
+
 /// One filled-in row: its new body and relevance (`None` keeps the stored relevance).
 #[derive(Debug)]
 pub struct Filled {

@@ -44,6 +44,27 @@ use crate::{
     domain::search::JobStatus,
 };
 
+/// The longest one database phase of the worker (a claim, a read, a commit) may take: a server
+/// that stops answering (frozen, or a network path lost without a reset) fails the phase
+/// client-side instead of holding the record until the invocation ends. Above the 5 s
+/// `statement_timeout`, which a live server enforces first.
+pub const DB_DEADLINE: Duration = Duration::from_secs(6);
+
+/// How long a failed attempt keeps trying to record the calls it made.
+pub const CHARGE_PATIENCE: Duration = Duration::from_secs(30);
+
+/// `work` within [`DB_DEADLINE`].
+async fn db<T, E: Into<anyhow::Error>>(
+    work: impl std::future::Future<Output = Result<T, E>>,
+) -> anyhow::Result<T> {
+    match tokio::time::timeout(DB_DEADLINE, work).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(anyhow::anyhow!(
+            "the database did not answer within {DB_DEADLINE:?}"
+        )),
+    }
+}
+
 /// What became of one claimed creator.
 enum Looked {
     /// Looked up (or its look-up failed and it stays as found): store it.
@@ -122,7 +143,7 @@ impl<Q: JobQueue> Worker<Q> {
     ) -> Result<Outcome, Retry> {
         let last_attempt = receive_count >= self.max_receive_count;
         let token = Uuid::new_v4();
-        let (job, settings) = {
+        let (settings, claimed) = db(async {
             let client = self.pool.get().await?;
             let settings = self.settings.get(&client).await?;
             let claimed = jobs::claim(
@@ -134,14 +155,23 @@ impl<Q: JobQueue> Worker<Q> {
                 settings.job_timeout().as_secs_f64(),
             )
             .await?;
-            match claimed {
-                Some(job) => (job, settings),
-                None => {
-                    return self
-                        .unclaimed(&client, message, &settings, last_attempt)
-                        .await
-                }
-            }
+            Ok::<_, anyhow::Error>((settings, claimed))
+        })
+        .await?;
+        let Some(job) = claimed else {
+            // A few reads, and maybe a repairing send (bounded by the queue's own timeouts).
+            let unclaimed = async {
+                let client = db(self.pool.get()).await?;
+                self.unclaimed(&client, message, &settings, last_attempt)
+                    .await
+            };
+            return match tokio::time::timeout(DB_DEADLINE * 3, unclaimed).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(Retry(anyhow::anyhow!(
+                    "the database did not answer within {:?}",
+                    DB_DEADLINE * 3
+                ))),
+            };
         };
         // This delivery's own count of creator-API calls: every one is charged, also when the
         // step fails and is retried.
@@ -150,7 +180,8 @@ impl<Q: JobQueue> Worker<Q> {
             .run_claimed(&api, &job, message.step, token, &settings)
             .await;
         // Calls not charged by a commit (the step failed before or at it) are charged now.
-        self.charge_failed_attempt(&job, &api).await;
+        self.charge_failed_attempt(&job, message.step, token, &api)
+            .await;
         match result {
             Ok(outcome) => Ok(outcome),
             Err(StepError::Fatal(user_message)) => self.fail(job.id, user_message).await,
@@ -162,31 +193,50 @@ impl<Q: JobQueue> Worker<Q> {
                 self.fail(job.id, user_message.to_owned()).await
             }
             Err(StepError::Retryable { cause, .. }) => {
-                if let Ok(client) = self.pool.get().await {
-                    let _ = jobs::release(&client, job.id, token).await;
-                }
+                let _ = db(async {
+                    let client = self.pool.get().await?;
+                    jobs::release(&client, job.id, token).await?;
+                    Ok::<_, anyhow::Error>(())
+                })
+                .await;
                 Err(Retry(cause))
             }
         }
     }
 
-    /// Charges the calls of an attempt that did not commit (its calls were made and paid).
-    async fn charge_failed_attempt(&self, job: &Job, api: &CreatorApi) {
+    /// Charges the calls of an attempt that did not commit (its calls were made and paid). A commit
+    /// that timed out client-side may still have landed: the job row, locked, says whether this
+    /// attempt's commit applied the step (and charged its calls). While the database does not
+    /// answer, the charge is tried again, for up to [`CHARGE_PATIENCE`].
+    async fn charge_failed_attempt(&self, job: &Job, step: i32, token: Uuid, api: &CreatorApi) {
         let calls = i32::try_from(api.calls()).unwrap_or(i32::MAX);
         if calls == 0 {
             return;
         }
-        let charged = match self.pool.get().await {
-            Ok(client) => billing::charge(&client, job.id, &job.user_id, calls)
-                .await
-                .map(|_| ()),
-            Err(e) => {
-                warn!(error = %e, calls, "could not charge a failed attempt's calls");
-                return;
+        let started = tokio::time::Instant::now();
+        loop {
+            let charged = db(async {
+                let mut client = self.pool.get().await?;
+                let tx = client.transaction().await?;
+                if jobs::applied_by(&tx, job.id, step).await? == Some(token) {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                billing::charge(&tx, job.id, &job.user_id, calls).await?;
+                tx.commit().await?;
+                Ok(())
+            })
+            .await;
+            match charged {
+                Ok(()) => {
+                    api.settle(u32::try_from(calls).unwrap_or(0));
+                    return;
+                }
+                Err(e) if started.elapsed() + Duration::from_secs(1) >= CHARGE_PATIENCE => {
+                    warn!(error = %e, calls, "could not charge a failed attempt's calls");
+                    return;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
             }
-        };
-        if let Err(e) = charged {
-            warn!(error = %e, calls, "could not charge a failed attempt's calls");
         }
     }
 
@@ -220,8 +270,11 @@ impl<Q: JobQueue> Worker<Q> {
     }
 
     async fn fail(&self, id: Uuid, user_message: String) -> Result<Outcome, Retry> {
-        let client = self.pool.get().await?;
-        jobs::fail(&client, id, &user_message).await?;
+        db(async {
+            let client = self.pool.get().await?;
+            Ok::<_, anyhow::Error>(jobs::fail(&client, id, &user_message).await?)
+        })
+        .await?;
         warn!(reason = %user_message, "job failed");
         Ok(Outcome::Failed(user_message))
     }
@@ -244,7 +297,7 @@ impl<Q: JobQueue> Worker<Q> {
         {
             let unsent = enrichment::unsent(client, job.id).await?;
             if !unsent.is_empty() {
-                self.send_enrichment(client, job.id, &unsent, settings.profile_concurrency())
+                self.send_enrichment(job.id, &unsent, settings.profile_concurrency())
                     .await?;
                 info!(
                     creators = unsent.len(),
@@ -265,13 +318,8 @@ impl<Q: JobQueue> Worker<Q> {
             return Ok(Outcome::Skipped("job passed its deadline"));
         }
         if job.processed_runs == message.step + 1 && job.enqueued_step < job.processed_runs {
-            self.enqueue(
-                client,
-                job.id,
-                job.processed_runs,
-                settings.continuation_delay(),
-            )
-            .await?;
+            self.enqueue(job.id, job.processed_runs, settings.continuation_delay())
+                .await?;
             info!(
                 step = job.processed_runs,
                 "re-enqueued a step lost between commit and send"
@@ -305,17 +353,15 @@ impl<Q: JobQueue> Worker<Q> {
         // commit both use it.
         // Creators waiting for their look-ups count as spent: each will cost one call, so no page
         // is bought whose creators could not be looked up.
-        let (plan, period, reserved) = {
-            let client = self.pool.get().await.map_err(StepError::db)?;
-            let plan = self.plan_of(&client, job).await.map_err(StepError::db)?;
-            let period = billing::period_credits(&client, &job.user_id)
-                .await
-                .map_err(StepError::db)?;
-            let reserved = enrichment::pending(&client, job.id)
-                .await
-                .map_err(StepError::db)?;
-            (plan, period, reserved)
-        };
+        let (plan, period, reserved) = db(async {
+            let client = self.pool.get().await?;
+            let plan = self.plan_of(&client, job).await?;
+            let period = billing::period_credits(&client, &job.user_id).await?;
+            let reserved = enrichment::pending(&client, job.id).await?;
+            Ok::<_, anyhow::Error>((plan, period, reserved))
+        })
+        .await
+        .map_err(StepError::db)?;
         if out_of_credits(
             settings,
             &plan,
@@ -341,12 +387,12 @@ impl<Q: JobQueue> Worker<Q> {
 
         let mut creators = distinct(page.creators);
         let keys: Vec<String> = creators.iter().map(CreatorRecord::key).collect();
-        let known = {
-            let client = self.pool.get().await.map_err(StepError::db)?;
-            results::existing_keys(&client, job.id, &keys)
-                .await
-                .map_err(StepError::db)?
-        };
+        let known = db(async {
+            let client = self.pool.get().await?;
+            Ok::<_, anyhow::Error>(results::existing_keys(&client, job.id, &keys).await?)
+        })
+        .await
+        .map_err(StepError::db)?;
         creators.retain(|c| !known.contains(&c.key()));
         let needed = usize::try_from(job.target_results - job.processed_results).unwrap_or(0);
         creators.truncate(needed);
@@ -358,54 +404,65 @@ impl<Q: JobQueue> Worker<Q> {
             .map(|c| module.needs_enrichment(c))
             .collect();
 
-        let mut client = self.pool.get().await.map_err(StepError::db)?;
-        let tx = client.transaction().await.map_err(StepError::db)?;
-        let Some(stored) = jobs::lock_for_commit(&tx, job.id, step, token)
-            .await
-            .map_err(StepError::db)?
-        else {
+        let calls = i32::try_from(api.calls()).unwrap_or(i32::MAX);
+        let committed = db(async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            let Some(stored) = jobs::lock_for_commit(&tx, job.id, step, token).await? else {
+                return Ok::<_, anyhow::Error>(None);
+            };
+            let inserted = results::insert(&tx, job.id, step, stored, &creators, &pending).await?;
+            let (job_credits, period_credits) =
+                billing::charge(&tx, job.id, &job.user_id, calls).await?;
+            // This page's creators included.
+            let reserved_now = enrichment::pending(&tx, job.id).await?;
+            let total = stored + inserted.count;
+            let completion = if total >= job.target_results {
+                Some(Completion::TargetReached)
+            } else if page.exhausted {
+                Some(Completion::ResultsExhausted)
+            } else if step + 1 >= settings.max_api_calls(job.platform, job.search_type) {
+                Some(Completion::ApiLimitReached)
+            } else if out_of_credits(
+                settings,
+                &plan,
+                job_credits + reserved_now,
+                period_credits + reserved_now,
+            ) {
+                Some(Completion::CreditLimit)
+            } else {
+                None
+            };
+            let progress = match completion {
+                Some(_) => 100,
+                None => {
+                    (i64::from(total) * 100 / i64::from(job.target_results.max(1))).min(99) as i32
+                }
+            };
+            let cursor = page.cursor.to_stored();
+            jobs::apply_step(
+                &tx,
+                job.id,
+                step,
+                token,
+                inserted.count,
+                progress,
+                &cursor,
+                completion,
+            )
+            .await?;
+            tx.commit().await?;
+            drop(client);
+            Ok(Some((inserted, total, completion)))
+        })
+        .await
+        .map_err(StepError::db)?;
+        let Some((inserted, total, completion)) = committed else {
             return Ok(Outcome::Skipped(
                 "lease lost before commit (cancelled or timed out)",
             ));
         };
-        let inserted = results::insert(&tx, job.id, step, stored, &creators, &pending)
-            .await
-            .map_err(StepError::db)?;
         let added = inserted.count;
-        let calls = i32::try_from(api.calls()).unwrap_or(i32::MAX);
-        let (job_credits, period_credits) = billing::charge(&tx, job.id, &job.user_id, calls)
-            .await
-            .map_err(StepError::db)?;
-        // This page's creators included.
-        let reserved_now = enrichment::pending(&tx, job.id)
-            .await
-            .map_err(StepError::db)?;
-        let total = stored + added;
-        let completion = if total >= job.target_results {
-            Some(Completion::TargetReached)
-        } else if page.exhausted {
-            Some(Completion::ResultsExhausted)
-        } else if step + 1 >= settings.max_api_calls(job.platform, job.search_type) {
-            Some(Completion::ApiLimitReached)
-        } else if out_of_credits(
-            settings,
-            &plan,
-            job_credits + reserved_now,
-            period_credits + reserved_now,
-        ) {
-            Some(Completion::CreditLimit)
-        } else {
-            None
-        };
-        let progress = match completion {
-            Some(_) => 100,
-            None => (i64::from(total) * 100 / i64::from(job.target_results.max(1))).min(99) as i32,
-        };
-        let cursor = page.cursor.to_stored();
-        jobs::apply_step(&tx, job.id, step, added, progress, &cursor, completion)
-            .await
-            .map_err(StepError::db)?;
-        tx.commit().await.map_err(StepError::db)?;
         api.settle(u32::try_from(calls).unwrap_or(0));
         info!(step, added, total, calls, "step applied");
 
@@ -417,18 +474,13 @@ impl<Q: JobQueue> Worker<Q> {
             user_message: QUEUE_MESSAGE,
         };
         if completion.is_none() {
-            self.enqueue(&client, job.id, step + 1, settings.continuation_delay())
+            self.enqueue(job.id, step + 1, settings.continuation_delay())
                 .await
                 .map_err(queue_error)?;
         }
-        self.send_enrichment(
-            &client,
-            job.id,
-            &inserted.pending,
-            settings.profile_concurrency(),
-        )
-        .await
-        .map_err(queue_error)?;
+        self.send_enrichment(job.id, &inserted.pending, settings.profile_concurrency())
+            .await
+            .map_err(queue_error)?;
         if let Some(reason) = completion {
             info!(reason = reason.as_str(), "job completed");
             return Ok(Outcome::Completed {
@@ -447,19 +499,24 @@ impl<Q: JobQueue> Worker<Q> {
         token: Uuid,
         reason: Completion,
     ) -> Result<Outcome, StepError> {
-        let mut client = self.pool.get().await.map_err(StepError::db)?;
-        let tx = client.transaction().await.map_err(StepError::db)?;
-        if jobs::lock_for_commit(&tx, job.id, step, token)
-            .await
-            .map_err(StepError::db)?
-            .is_none()
-        {
+        let applied = db(async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            if jobs::lock_for_commit(&tx, job.id, step, token)
+                .await?
+                .is_none()
+            {
+                return Ok::<_, anyhow::Error>(false);
+            }
+            jobs::apply_step(&tx, job.id, step, token, 0, 100, &job.cursor, Some(reason)).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
+        .map_err(StepError::db)?;
+        if !applied {
             return Ok(Outcome::Skipped("lease lost before commit"));
         }
-        jobs::apply_step(&tx, job.id, step, 0, 100, &job.cursor, Some(reason))
-            .await
-            .map_err(StepError::db)?;
-        tx.commit().await.map_err(StepError::db)?;
         info!(reason = reason.as_str(), "job completed without a call");
         Ok(Outcome::Completed {
             added: 0,
@@ -471,7 +528,6 @@ impl<Q: JobQueue> Worker<Q> {
     /// records it.
     async fn send_enrichment(
         &self,
-        client: &deadpool_postgres::Object,
         job_id: Uuid,
         positions: &[i32],
         per_message: usize,
@@ -487,7 +543,11 @@ impl<Q: JobQueue> Worker<Q> {
             })
             .collect();
         self.queue.send_enrichment(&messages).await?;
-        enrichment::mark_enqueued(client, job_id, positions).await?;
+        db(async {
+            let client = self.pool.get().await?;
+            Ok::<_, anyhow::Error>(enrichment::mark_enqueued(&client, job_id, positions).await?)
+        })
+        .await?;
         Ok(())
     }
 
@@ -497,7 +557,7 @@ impl<Q: JobQueue> Worker<Q> {
     /// leaves its creator as found, as a page step always did.
     pub async fn handle_enrichment(&self, message: &EnrichMessage) -> Result<Outcome, Retry> {
         let token = Uuid::new_v4();
-        let (job, settings, claimed, plan) = {
+        let prepared = db(async {
             let client = self.pool.get().await?;
             let settings = self.settings.get(&client).await?;
             let claimed = enrichment::claim(
@@ -510,10 +570,15 @@ impl<Q: JobQueue> Worker<Q> {
             )
             .await?;
             if claimed.is_empty() {
-                return Ok(Outcome::Skipped("nothing left to enrich"));
+                // Rows another delivery holds come back to this message: should that delivery
+                // have died, its lease has expired by the next delivery.
+                if enrichment::held_elsewhere(&client, message.job_id, &message.enrich).await? > 0 {
+                    anyhow::bail!("the creators are being enriched by another delivery");
+                }
+                return Ok::<_, anyhow::Error>(Err(Outcome::Skipped("nothing left to enrich")));
             }
             let Some(job) = jobs::find(&client, message.job_id).await? else {
-                return Ok(Outcome::Skipped("job no longer exists"));
+                return Ok(Err(Outcome::Skipped("job no longer exists")));
             };
             let plan = self.plan_of(&client, &job).await?;
             let period = billing::period_credits(&client, &job.user_id).await?;
@@ -523,9 +588,14 @@ impl<Q: JobQueue> Worker<Q> {
                     creators = claimed.len(),
                     "credits spent; enrichment skipped"
                 );
-                return Ok(Outcome::Skipped("the search's credits are spent"));
+                return Ok(Err(Outcome::Skipped("the search's credits are spent")));
             }
-            (job, settings, claimed, plan)
+            Ok(Ok((job, settings, claimed, plan)))
+        })
+        .await?;
+        let (job, settings, claimed, plan) = match prepared {
+            Ok(prepared) => prepared,
+            Err(outcome) => return Ok(outcome),
         };
         // Similar searches by words score each creator again with what its look-up found.
         let cursor = Cursor::from_stored(&job.cursor, job.search_type)
@@ -554,7 +624,7 @@ impl<Q: JobQueue> Worker<Q> {
             }
         }
         // Every call is already charged; what is left is storing what the calls found.
-        let committed = async {
+        let committed = db(async {
             let mut client = self.pool.get().await?;
             let tx = client.transaction().await?;
             // The job row first, then its creators: the order in which a stop (whose trigger
@@ -567,14 +637,16 @@ impl<Q: JobQueue> Worker<Q> {
             enrichment::release(&tx, job.id, token).await?;
             tx.commit().await?;
             Ok::<_, anyhow::Error>(stored)
-        }
+        })
         .await;
         let stored = match committed {
             Ok(stored) => stored,
             Err(e) => {
-                if let Ok(client) = self.pool.get().await {
-                    let _ = enrichment::release(&client, job.id, token).await;
-                }
+                let _ = db(async {
+                    let client = self.pool.get().await?;
+                    Ok::<_, anyhow::Error>(enrichment::release(&client, job.id, token).await?)
+                })
+                .await;
                 return Err(Retry(e));
             }
         };
@@ -603,10 +675,15 @@ impl<Q: JobQueue> Worker<Q> {
             return Ok(Looked::OverBudget(row.position));
         };
         {
-            let client = self.pool.get().await?;
-            match billing::charge_before_call(&client, job.id, &job.user_id, search_cap, period_cap)
-                .await?
-            {
+            // The one statement not cut short at [`DB_DEADLINE`]: a charge given up client-side
+            // may still land when the database answers again, leaving a charged call that was
+            // never made. It waits for its answer; the record's time budget bounds the wait.
+            let client = db(self.pool.get()).await?;
+            let charge =
+                billing::charge_before_call(&client, job.id, &job.user_id, search_cap, period_cap)
+                    .await?;
+            drop(client);
+            match charge {
                 billing::PreCharge::Charged => {}
                 billing::PreCharge::Stopped => return Ok(Looked::Left),
                 billing::PreCharge::OverBudget => return Ok(Looked::OverBudget(row.position)),
@@ -635,29 +712,27 @@ impl<Q: JobQueue> Worker<Q> {
 
     /// Gives back a call charged before it was made, when it was not made.
     async fn refund_one(&self, job: &Job) {
-        let refunded = async {
+        let refunded = db(async {
             let client = self.pool.get().await?;
             billing::charge(&client, job.id, &job.user_id, -1).await?;
             Ok::<_, anyhow::Error>(())
-        }
+        })
         .await;
         if let Err(e) = refunded {
             warn!(error = %e, "could not give back a call that was not made");
         }
     }
 
-    async fn enqueue(
-        &self,
-        client: &deadpool_postgres::Object,
-        job_id: Uuid,
-        step: i32,
-        delay: Duration,
-    ) -> Result<(), Retry> {
+    async fn enqueue(&self, job_id: Uuid, step: i32, delay: Duration) -> Result<(), Retry> {
         let id = self
             .queue
             .send(&StepMessage { job_id, step }, delay)
             .await?;
-        jobs::record_enqueued(client, job_id, step, &id).await?;
+        db(async {
+            let client = self.pool.get().await?;
+            Ok::<_, anyhow::Error>(jobs::record_enqueued(&client, job_id, step, &id).await?)
+        })
+        .await?;
         Ok(())
     }
 }

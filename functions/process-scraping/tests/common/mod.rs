@@ -23,6 +23,8 @@ pub struct Stack {
     pub queue: TestQueue,
     pub worker: Worker<ChaosQueue>,
     pub start: start_scraping::State<ChaosQueue>,
+    /// Seconds a failed record stays invisible before it comes back (0: at once).
+    pub retry_visibility: i32,
 }
 
 impl Stack {
@@ -71,6 +73,7 @@ impl Stack {
             queue,
             worker,
             start,
+            retry_visibility: 0,
         }
     }
 
@@ -126,7 +129,9 @@ impl Stack {
         };
         let n = event.records.len();
         let response = process_scraping::handler(&self.worker, event.clone()).await;
-        self.queue.settle(&event, &response).await;
+        self.queue
+            .settle_after(&event, &response, self.retry_visibility)
+            .await;
         n
     }
 

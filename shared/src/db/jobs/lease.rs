@@ -103,6 +103,7 @@ pub async fn apply_step(
     client: &impl GenericClient,
     id: Uuid,
     step: i32,
+    token: Uuid,
     added: i32,
     progress: i32,
     cursor: &serde_json::Value,
@@ -119,17 +120,40 @@ pub async fn apply_step(
             "UPDATE scraping_jobs SET processed_runs = $2 + 1, processed_results = processed_results + $3,
                  progress = GREATEST(progress, $4), cursor = $5, status = $6, completion_reason = $7,
                  completed_at = CASE WHEN $6 = 'completed' THEN now() END,
-                 lease_token = NULL, lease_expires_at = NULL
+                 lease_token = NULL, lease_expires_at = NULL, applied_by = $8
              WHERE id = $1 RETURNING {JOB_COLUMNS}"
         ))
         .await?;
     let row = client
         .query_one(
             &stmt,
-            &[&id, &step, &added, &progress, cursor, &status, &reason],
+            &[
+                &id, &step, &added, &progress, cursor, &status, &reason, &token,
+            ],
         )
         .await?;
     Job::from_row(&row)
+}
+
+/// Which delivery applied step `step` of the job (its lease token), locking the job's row: a
+/// commit still unresolved on another connection is waited for. `None` when the step is not
+/// applied, or was applied before this was recorded.
+#[tracing::instrument(skip(client))]
+pub async fn applied_by(
+    client: &impl GenericClient,
+    id: Uuid,
+    step: i32,
+) -> Result<Option<Uuid>, tokio_postgres::Error> {
+    let stmt = client
+        .prepare_cached(
+            "SELECT CASE WHEN processed_runs = $2 + 1 THEN applied_by END
+               FROM scraping_jobs WHERE id = $1 FOR UPDATE",
+        )
+        .await?;
+    Ok(client
+        .query_opt(&stmt, &[&id, &step])
+        .await?
+        .and_then(|r| r.get(0)))
 }
 
 /// Notes that the message for `step` was sent.
