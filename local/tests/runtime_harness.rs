@@ -146,7 +146,7 @@ async fn every_function_binary_answers_its_events_under_the_runtime_interface_em
     let sweep = env.run("sweeper", &["sweeper"]).await;
     assert_eq!(
         sweep[0],
-        json!({"timedOut": 0, "resent": 0, "deleted": 0, "expiredTrials": 0})
+        json!({"timedOut": 0, "resent": 0, "enrichmentResent": 0, "deleted": 0, "expiredTrials": 0})
     );
     // Nothing is due yet: the welcome email of the onboarding above is 10 minutes away.
     let emails = env.run("send-emails", &["send-emails"]).await;

@@ -303,3 +303,39 @@ async fn a_worker_killed_mid_enrichment_loses_nothing_and_pays_each_call_once() 
     );
     stack.assert_consistent(&job).await;
 }
+
+#[tokio::test]
+async fn a_search_that_times_out_stops_its_pending_lookups() {
+    let stack = Stack::new().await;
+    let job = stack
+        .search(
+            "tiktok",
+            json!({"keywords": ["airpods pro"], "targetResults": 200}),
+        )
+        .await;
+    assert_eq!(stack.deliver_once().await, 1);
+    let (pending, _, _) = states(&stack, &job).await;
+    assert!(pending > 0);
+    stack
+        .db
+        .client()
+        .await
+        .execute(
+            "UPDATE scraping_jobs SET timeout_at = now() - interval '1 second' WHERE id = $1::text::uuid",
+            &[&job],
+        )
+        .await
+        .unwrap();
+    // Polling notices the deadline and stores the timeout.
+    assert_eq!(stack.status(&job, 0, 1).await["status"], "timeout");
+    stack.run_until_idle().await;
+    assert_eq!(
+        stack.replay.calls(PROFILE_PATH),
+        0,
+        "no look-up after the timeout"
+    );
+    assert_eq!(states(&stack, &job).await, (0, 0, pending));
+    let (credits, calls) = credits_and_calls(&stack, &job).await;
+    assert_eq!((credits, calls), (1, 1));
+    stack.assert_consistent(&job).await;
+}
