@@ -270,11 +270,16 @@ impl<Q: JobQueue> Worker<Q> {
     }
 
     async fn fail(&self, id: Uuid, user_message: String) -> Result<Outcome, Retry> {
-        db(async {
+        let ended = db(async {
             let client = self.pool.get().await?;
             Ok::<_, anyhow::Error>(jobs::fail(&client, id, &user_message).await?)
         })
         .await?;
+        if !ended {
+            // It had ended already (completed, say, with only its enrichment left to send: the
+            // sweeper sends that).
+            return Ok(Outcome::Skipped("job already finished"));
+        }
         warn!(reason = %user_message, "job failed");
         Ok(Outcome::Failed(user_message))
     }
