@@ -80,13 +80,7 @@ pub async fn sweep<Q: JobQueue>(state: &State<Q>) -> anyhow::Result<Sweep> {
     .await?;
     let mut enrichment_resent = 0;
     for (job_id, positions) in stale {
-        let messages: Vec<EnrichMessage> = positions
-            .chunks(settings.profile_concurrency().max(1))
-            .map(|chunk| EnrichMessage {
-                job_id,
-                enrich: chunk.to_vec(),
-            })
-            .collect();
+        let messages = EnrichMessage::batches(job_id, &positions, settings.profile_concurrency());
         match state.queue.send_enrichment(&messages).await {
             Ok(()) => {
                 tracing::info!(%job_id, creators = positions.len(), "re-sent a search's enrichment");

@@ -415,17 +415,23 @@ where
     F: FnOnce(String, Request) -> Fut,
     Fut: Future<Output = Result<Response<Body>>>,
 {
-    let request_id = request_id(&req);
-    let user = match user_id(&req) {
-        Ok(user) => user,
-        Err(e) => return e.into_response(),
-    };
-    let span = tracing::info_span!("request", request_id = %request_id, user_id = %user, method = %req.method(), path = %req.uri().path());
-    run(span, REQUEST_DEADLINE, route(user, req)).await
+    respond_within(REQUEST_DEADLINE, req, route).await
 }
 
 /// [`respond`] with the exports' longer deadline ([`EXPORT_DEADLINE`]).
 pub async fn respond_export<F, Fut>(req: Request, route: F) -> Response<Body>
+where
+    F: FnOnce(String, Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>>>,
+{
+    respond_within(EXPORT_DEADLINE, req, route).await
+}
+
+async fn respond_within<F, Fut>(
+    deadline: std::time::Duration,
+    req: Request,
+    route: F,
+) -> Response<Body>
 where
     F: FnOnce(String, Request) -> Fut,
     Fut: Future<Output = Result<Response<Body>>>,
@@ -436,7 +442,7 @@ where
         Err(e) => return e.into_response(),
     };
     let span = tracing::info_span!("request", request_id = %request_id, user_id = %user, method = %req.method(), path = %req.uri().path());
-    run(span, EXPORT_DEADLINE, route(user, req)).await
+    run(span, deadline, route(user, req)).await
 }
 
 /// Runs a public route (no authorizer, no user: the request proves itself, as a signed link does)

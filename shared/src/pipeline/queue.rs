@@ -24,6 +24,19 @@ pub struct EnrichMessage {
     pub enrich: Vec<i32>,
 }
 
+impl EnrichMessage {
+    /// The enrichment of the job's creators at `positions`, `per_message` to a message.
+    pub fn batches(job_id: Uuid, positions: &[i32], per_message: usize) -> Vec<Self> {
+        positions
+            .chunks(per_message.max(1))
+            .map(|chunk| Self {
+                job_id,
+                enrich: chunk.to_vec(),
+            })
+            .collect()
+    }
+}
+
 /// Any message of the jobs queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]

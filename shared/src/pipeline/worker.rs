@@ -69,8 +69,9 @@ async fn db<T, E: Into<anyhow::Error>>(
 enum Looked {
     /// Looked up (or its look-up failed and it stays as found): store it.
     Filled(Filled),
-    /// Not looked up and never will be: the search may not spend more, or the row is unreadable.
-    OverBudget(i32),
+    /// Not looked up and never will be (the row is skipped): the search may not spend more, or
+    /// the stored creator cannot be read.
+    Never(i32),
     /// Not looked up: the search was stopped (its rows are skipped already).
     Left,
 }
@@ -540,13 +541,7 @@ impl<Q: JobQueue> Worker<Q> {
         if positions.is_empty() {
             return Ok(());
         }
-        let messages: Vec<EnrichMessage> = positions
-            .chunks(per_message.max(1))
-            .map(|chunk| EnrichMessage {
-                job_id,
-                enrich: chunk.to_vec(),
-            })
-            .collect();
+        let messages = EnrichMessage::batches(job_id, positions, per_message);
         self.queue.send_enrichment(&messages).await?;
         db(async {
             let client = self.pool.get().await?;
@@ -618,12 +613,12 @@ impl<Q: JobQueue> Worker<Q> {
             .collect()
             .await;
         let mut filled = Vec::with_capacity(held);
-        let mut over_budget = Vec::new();
+        let mut never = Vec::new();
         let mut failed = None;
         for result in results {
             match result {
                 Ok(Looked::Filled(row)) => filled.push(row),
-                Ok(Looked::OverBudget(position)) => over_budget.push(position),
+                Ok(Looked::Never(position)) => never.push(position),
                 Ok(Looked::Left) => {}
                 Err(e) => failed = Some(e),
             }
@@ -636,7 +631,7 @@ impl<Q: JobQueue> Worker<Q> {
             // skips the pending rows) takes its locks, so the two never deadlock.
             jobs::lock(&tx, job.id).await?;
             let stored = enrichment::finish(&tx, job.id, token, &filled).await?;
-            enrichment::skip_positions(&tx, job.id, token, &over_budget).await?;
+            enrichment::skip_positions(&tx, job.id, token, &never).await?;
             // Rows whose look-up was not made (their charge could not be recorded) are given
             // back for another delivery.
             enrichment::release(&tx, job.id, token).await?;
@@ -677,7 +672,7 @@ impl<Q: JobQueue> Worker<Q> {
                 position = row.position,
                 "a stored creator cannot be read; left as found"
             );
-            return Ok(Looked::OverBudget(row.position));
+            return Ok(Looked::Never(row.position));
         };
         {
             // The one statement not cut short at [`DB_DEADLINE`]: a charge given up client-side
@@ -691,7 +686,7 @@ impl<Q: JobQueue> Worker<Q> {
             match charge {
                 billing::PreCharge::Charged => {}
                 billing::PreCharge::Stopped => return Ok(Looked::Left),
-                billing::PreCharge::OverBudget => return Ok(Looked::OverBudget(row.position)),
+                billing::PreCharge::OverBudget => return Ok(Looked::Never(row.position)),
             }
         }
         let api = self.api.metered();
