@@ -14,16 +14,15 @@ use std::{
     time::{Duration, Instant},
 };
 
+use db::settings::SettingsCache;
 use local::{
     harness::{event, FunctionEnv as Env, JOB, KEYWORD_CAMPAIGN, USER},
     runtime_api::{spawn_function, Invocation, RuntimeApi},
 };
+use pipeline::{creator_api::CreatorApi, worker::Worker};
+use queue::SqsQueue;
 use serde_json::{json, Value};
-use shared::{
-    config::CreatorApiConfig,
-    db::settings::SettingsCache,
-    pipeline::{api::CreatorApi, queue::SqsQueue, worker::Worker},
-};
+use shared::config::CreatorApiConfig;
 use testkit::{ApiRequest, TestDb, TestQueue};
 
 fn root() -> PathBuf {
@@ -314,7 +313,7 @@ async fn tiktok_step(env: &Env, runs: usize) -> anyhow::Result<()> {
     let mut parse = Vec::new();
     for _ in 0..runs {
         let t = Instant::now();
-        let parsed: shared::pipeline::parse::TikTokKeywordPage = serde_json::from_slice(&raw)?;
+        let parsed: pipeline::parse::TikTokKeywordPage = serde_json::from_slice(&raw)?;
         parse.push(ms(t.elapsed()));
         std::hint::black_box(parsed);
     }
@@ -338,13 +337,9 @@ async fn tiktok_step(env: &Env, runs: usize) -> anyhow::Result<()> {
 
 /// The parts of one step, timed in process: fetch + parse, enrichment look-ups, the commit, the send.
 async fn step_breakdown(env: &Env, runs: usize) -> anyhow::Result<()> {
-    use shared::{
-        domain::search::{Platform, SearchTarget},
-        pipeline::{
-            queue::{JobQueue, StepMessage},
-            search::{enrich, fetch_page, SearchSpec},
-        },
-    };
+    use domain::{search::Platform, search::SearchTarget};
+    use pipeline::{search::enrich, search::fetch_page, search::SearchSpec};
+    use queue::{JobQueue, StepMessage};
     let api = CreatorApi::new(
         &CreatorApiConfig {
             base_url: env.replay.base_url().into(),
@@ -373,7 +368,7 @@ async fn step_breakdown(env: &Env, runs: usize) -> anyhow::Result<()> {
         let t = Instant::now();
         let mut client = env.db.pool.get().await?;
         let tx = client.transaction().await?;
-        shared::db::results::insert(&tx, job, 0, 0, &page.creators, &[]).await?;
+        db::results::insert(&tx, job, 0, 0, &page.creators, &[]).await?;
         tx.commit().await?;
         commit.push(ms(t.elapsed()));
         let t = Instant::now();
@@ -424,7 +419,7 @@ async fn end_to_end(env: &Env, searches: usize, containers: usize) -> anyhow::Re
             let mut config = TestDb::config(&env.db.url, pool_size);
             config.url = format!("{}?application_name=bench-worker", env.db.url);
             Arc::new(Worker {
-                pool: shared::db::pool(&config).unwrap(),
+                pool: db::pool(&config).unwrap(),
                 queue: queue.clone(),
                 api: CreatorApi::new(
                     &CreatorApiConfig {
@@ -728,7 +723,7 @@ async fn latency_search(env: &Env, delay_secs: u64) -> anyhow::Result<()> {
     let mut containers = Vec::new();
     for _ in 0..MAX_CONCURRENCY {
         let worker = Worker {
-            pool: shared::db::pool(&database)?,
+            pool: db::pool(&database)?,
             queue: queue.clone(),
             api: CreatorApi::new(
                 &CreatorApiConfig {

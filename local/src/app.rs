@@ -3,13 +3,12 @@
 
 use std::{sync::Arc, time::Duration};
 
+use api::admin::AdminState;
+use db::{settings::SettingsCache, Pool};
 use lambda_http::{Body, Request, Response};
-use shared::{
-    admin::AdminState,
-    config::Config,
-    db::{settings::SettingsCache, Pool},
-    pipeline::{api::CreatorApi, queue::SqsQueue, worker::Worker},
-};
+use pipeline::{creator_api::CreatorApi, worker::Worker};
+use queue::SqsQueue;
+use shared::config::Config;
 
 pub struct App {
     pub pool: Pool,
@@ -17,10 +16,10 @@ pub struct App {
     pub worker: Worker<SqsQueue>,
     pub sweeper: sweeper::State<SqsQueue>,
     pub overview: admin_overview::State,
-    pub usage: shared::usage::State,
+    pub usage: api::usage::State,
     pub onboarding: onboarding_step::State,
     pub unsubscribe: email_unsubscribe::State,
-    pub exports: shared::export::State,
+    pub exports: export::State,
 }
 
 /// The unsubscribe links' key: `EMAIL_LINK_KEY`, else a fixed local one (local links only).
@@ -44,10 +43,10 @@ impl App {
     ) -> Arc<Self> {
         let cache = || SettingsCache::new(config.settings_cache_ttl);
         Arc::new(Self {
-            exports: shared::export::State {
+            exports: export::State {
                 pool: pool.clone(),
                 store: config.exports_bucket.as_deref().map(|bucket| {
-                    shared::export::store::ExportStore::with_endpoint(
+                    export::store::ExportStore::with_endpoint(
                         bucket,
                         config.exports_endpoint.clone(),
                     )
@@ -55,21 +54,18 @@ impl App {
             },
             unsubscribe: email_unsubscribe::State {
                 pool: pool.clone(),
-                links: shared::email::link::LinkSigner::new(&link_secret(config)),
+                links: email::link::LinkSigner::new(&link_secret(config)),
             },
             onboarding: onboarding_step::State {
                 pool: pool.clone(),
                 settings: cache(),
             },
-            usage: shared::usage::State {
+            usage: api::usage::State {
                 pool: pool.clone(),
                 settings: cache(),
             },
             overview: admin_overview::State {
-                admin: AdminState {
-                    pool: pool.clone(),
-                    admins: config.admins.clone(),
-                },
+                admin: AdminState::with_pool(pool.clone(), config),
                 dead_letters,
                 settings: cache(),
             },

@@ -1,6 +1,6 @@
 //! The exports bucket locally: a bucket of moto's S3 (the server that also plays SQS and SES).
 
-use shared::export::store::ExportStore;
+use export::store::ExportStore;
 
 /// The local exports bucket unless `EXPORTS_BUCKET` names another.
 pub const BUCKET: &str = "gemz-exports";

@@ -99,12 +99,12 @@ pub async fn run(root: &Path, state_dir: &Path, args: &[String]) -> anyhow::Resu
     let postgres = services::Postgres::start(state_dir).await?;
     let sqs = services::Sqs::start(state_dir).await?;
     {
-        let pool = shared::db::pool(&testkit::TestDb::config(&postgres.url, 1))?;
+        let pool = db::pool(&testkit::TestDb::config(&postgres.url, 1))?;
         let mut client = pool
             .get()
             .await
             .context("Failed to connect to PostgreSQL")?;
-        shared::db::migrate(&mut client).await?;
+        db::migrate(&mut client).await?;
         harness::seed_event_ids(&client).await?;
     }
     let (base_url, key, _replay) = match (

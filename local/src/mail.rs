@@ -4,12 +4,10 @@
 use std::path::Path;
 
 use anyhow::Context as _;
+use db::settings::SettingsCache;
+use email::{link::LinkSigner, ses::Ses};
 use serde_json::{json, Value};
-use shared::{
-    config::Config,
-    db::settings::SettingsCache,
-    email::{link::LinkSigner, ses::Ses},
-};
+use shared::config::Config;
 
 use crate::app::App;
 

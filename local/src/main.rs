@@ -14,7 +14,8 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 use anyhow::{bail, Context};
 use lambda_http::Body;
 use local::{app::App, auth::Auth, services};
-use shared::{config::Config, pipeline::api::CreatorApi};
+use pipeline::creator_api::CreatorApi;
+use shared::config::Config;
 
 /// Where `local` keeps its token key, logs and the records of the servers it started:
 /// `GEMZ_STATE_DIR`, else `.local` in the folder it runs from.
@@ -65,17 +66,17 @@ async fn main() -> anyhow::Result<()> {
         ["mail"] => local::mail::print(&state_dir()).await,
         ["migrate"] => {
             let config = shared::runtime::init().await?;
-            let pool = shared::db::pool(&config.database)?;
+            let pool = db::pool(&config.database)?;
             let mut client = pool.get().await.context("Failed to connect to DATABASE_URL")?;
-            println!("migrations applied: {}", shared::db::migrate(&mut client).await?);
+            println!("migrations applied: {}", db::migrate(&mut client).await?);
             Ok(())
         }
         ["invoke", function, event] => {
             let config = shared::runtime::init().await?;
-            let pool = shared::db::pool(&config.database)?;
+            let pool = db::pool(&config.database)?;
             let text = std::fs::read_to_string(event).with_context(|| format!("Failed to read {event}"))?;
             let request = lambda_http::request::from_str(&text).context("Not an API Gateway HTTP API event")?;
-            let queue = shared::pipeline::queue::SqsQueue::from_env(config.jobs_queue_url.clone().unwrap_or_default()).await;
+            let queue = queue::SqsQueue::from_env(config.jobs_queue_url.clone().unwrap_or_default()).await;
             let api = CreatorApi::new(&config.creator_api, config.creator_api.api_key.as_deref().unwrap_or_default())?;
             let app = App::new(&config, pool, queue, None, api);
             let response = app.invoke_http(function, request).await.with_context(|| format!("unknown function {function}"))?;
@@ -143,19 +144,18 @@ async fn serve() -> anyhow::Result<()> {
         local::exports::ensure_bucket(bucket, endpoint).await?;
     }
     config.max_receive_count = services::MAX_RECEIVE_COUNT;
-    let pool = shared::db::pool(&config.database)?;
+    let pool = db::pool(&config.database)?;
     {
         let mut client = pool
             .get()
             .await
             .context("Failed to connect to PostgreSQL")?;
-        let applied = shared::db::migrate(&mut client).await?;
+        let applied = db::migrate(&mut client).await?;
         eprintln!("migrations: {applied} applied");
     }
     let api = CreatorApi::new(&config.creator_api, &key)?;
-    let dead_letters = (!sqs.dlq_url.is_empty()).then(|| {
-        shared::pipeline::queue::SqsQueue::new(sqs.queue.client().clone(), sqs.dlq_url.clone())
-    });
+    let dead_letters = (!sqs.dlq_url.is_empty())
+        .then(|| queue::SqsQueue::new(sqs.queue.client().clone(), sqs.dlq_url.clone()));
     let app = App::new(&config, pool, sqs.queue.clone(), dead_letters, api);
     let auth = Auth::from_env_or_file(&dir)?;
 

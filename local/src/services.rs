@@ -16,8 +16,8 @@ use aws_sdk_sqs::{
     config::{Credentials, Region},
     types::QueueAttributeName,
 };
+use queue::SqsQueue;
 use serde_json::json;
-use shared::pipeline::queue::SqsQueue;
 
 use crate::procs::{self, as_postgres, Record};
 
@@ -302,7 +302,7 @@ impl Sqs {
         };
         let config = aws_sdk_sqs::Config::builder()
             .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-            .http_client(shared::aws_http::client())
+            .http_client(aws_http::client())
             .region(Region::new(
                 std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
             ))

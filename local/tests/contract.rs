@@ -4,8 +4,9 @@
 use std::{collections::BTreeSet, path::Path, sync::Arc, time::Duration};
 
 use local::{app::App, auth::Auth, routes::ROUTES};
+use pipeline::creator_api::CreatorApi;
 use serde_json::{json, Value};
-use shared::{config::Config, pipeline::api::CreatorApi};
+use shared::config::Config;
 use testkit::{Replay, TestDb, TestQueue};
 
 fn yaml(name: &str) -> Value {
@@ -109,7 +110,7 @@ fn the_described_setting_names_are_exactly_the_defined_ones() {
             .map(|v| v.as_str().unwrap().to_owned())
             .collect()
     };
-    let defs = shared::domain::settings::DEFINITIONS;
+    let defs = domain::settings::DEFINITIONS;
     assert_eq!(
         names("SettingCategory"),
         defs.iter().map(|d| d.category.to_owned()).collect()
@@ -868,7 +869,7 @@ async fn a_search_with_creators_matches_the_described_job_page() {
 
 async fn job_status_body(db: &TestDb, req: testkit::ApiRequest) -> Value {
     let config = Config::from_lookup(|k| (k == "DATABASE_URL").then(|| db.url.clone())).unwrap();
-    let queue = shared::pipeline::queue::SqsQueue::new(testkit::sqs::client().await, "unused");
+    let queue = queue::SqsQueue::new(testkit::sqs::client().await, "unused");
     let app = App::new(
         &config,
         db.pool.clone(),

@@ -7,8 +7,9 @@ use std::{
 };
 
 use local::{app::App, auth::Auth, services::Postgres};
+use pipeline::creator_api::CreatorApi;
 use serde_json::{json, Value};
-use shared::{config::Config, pipeline::api::CreatorApi};
+use shared::config::Config;
 use testkit::{Replay, TestDb, TestQueue};
 
 struct Api {
@@ -19,7 +20,7 @@ struct Api {
     app: Arc<App>,
 }
 
-async fn serve(db_url: &str, pool: shared::db::Pool, queue: &TestQueue, replay: &Replay) -> Api {
+async fn serve(db_url: &str, pool: db::Pool, queue: &TestQueue, replay: &Replay) -> Api {
     let config = Config::from_lookup(|k| match k {
         "DATABASE_URL" => Some(db_url.to_owned()),
         "SCRAPECREATORS_BASE_URL" => Some(replay.base_url().to_owned()),
@@ -553,10 +554,8 @@ async fn searches_survive_a_database_restart_and_requests_fail_fast_while_it_is_
     let mut config = TestDb::config(&postgres.url, 2);
     config.acquire_timeout = Duration::from_secs(2);
     config.connect_timeout = Duration::from_secs(2);
-    let pool = shared::db::pool(&config).unwrap();
-    shared::db::migrate(&mut pool.get().await.unwrap())
-        .await
-        .unwrap();
+    let pool = db::pool(&config).unwrap();
+    db::migrate(&mut pool.get().await.unwrap()).await.unwrap();
     let client = pool.get().await.unwrap();
     testkit::db::onboard(&client, "user_a").await.unwrap();
     client.batch_execute("UPDATE system_configurations SET value = '5' WHERE key = 'max_running_searches_trial';

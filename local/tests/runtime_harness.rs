@@ -286,7 +286,7 @@ fn every_template_variable_has_a_local_value_and_secrets_become_their_values() {
 fn the_unsubscribe_events_token_is_signed_with_the_local_link_key() {
     let event = local::harness::event("email-unsubscribe");
     let token = event["queryStringParameters"]["token"].as_str().unwrap();
-    let signer = shared::email::link::LinkSigner::new(local::harness::LINK_SECRET.as_bytes());
+    let signer = email::link::LinkSigner::new(local::harness::LINK_SECRET.as_bytes());
     let (user, _) = signer.verify(token).expect("a valid token");
     assert_eq!(user, local::harness::USER);
 }

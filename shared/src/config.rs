@@ -114,8 +114,11 @@ pub struct Config {
     pub step_lease_secs: u64,
     pub creator_api: CreatorApiConfig,
     pub settings_cache_ttl: Duration,
-    /// Who is an admin besides the users flagged `is_admin` (see [`crate::domain::admin`]).
-    pub admins: crate::domain::admin::Admins,
+    /// Who is an admin besides the users flagged `is_admin`: `ADMIN_USER_IDS`, comma-separated,
+    /// as read (the admin functions parse both lists).
+    pub admin_user_ids: String,
+    /// `ADMIN_EMAILS`, comma-separated, as read.
+    pub admin_emails: String,
     /// Secrets Manager ids to resolve at cold start (see [`crate::runtime::init`]).
     pub database_secret: Option<String>,
     pub api_key_secret: Option<String>,
@@ -165,10 +168,8 @@ impl Config {
                 timeout: env.millis("SCRAPECREATORS_TIMEOUT_MS", 20_000)?,
             },
             settings_cache_ttl: Duration::from_secs(env.parsed("SETTINGS_CACHE_TTL_SECS", 30u64)?),
-            admins: crate::domain::admin::Admins::new(
-                &env.optional("ADMIN_USER_IDS").unwrap_or_default(),
-                &env.optional("ADMIN_EMAILS").unwrap_or_default(),
-            ),
+            admin_user_ids: env.optional("ADMIN_USER_IDS").unwrap_or_default(),
+            admin_emails: env.optional("ADMIN_EMAILS").unwrap_or_default(),
             dead_letter_queue_url: env.optional("DEAD_LETTER_QUEUE_URL"),
             email_link_secret: env.optional("EMAIL_LINK_KEY_SECRET_ARN"),
             exports_bucket: env.optional("EXPORTS_BUCKET"),

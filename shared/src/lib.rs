@@ -1,24 +1,18 @@
-//! What the Gemz functions share.
+//! What every Gemz function links: configuration, start-up, logs, TLS and the warm-container
+//! database pool. Code that only some functions use lives in crates of its own beside this one
+//! (`crates/`): the domain rules, the queries, the HTTP edge, the queue, the search pipeline, the
+//! emails and the exports.
 //!
 //! - [`config`]: every setting, read once from the environment.
-//! - [`db`]: the connection pool, migrations, and one module of queries per table.
-//! - [`http`]: API Gateway HTTP API adapters: caller identity, strict JSON bodies, the one error type.
-//! - [`domain`]: validated request types and business rules (campaigns, onboarding, searches).
-//! - [`pipeline`]: the background search: creator API client, per-platform steps, the job queue.
+//! - [`db`]: the per-container connection pool and what tells an outage from a bad query.
+//! - [`runtime`]: start-up and the Lambda loop of an HTTP function.
 //! - [`telemetry`]: structured logs.
+//! - [`tls`]: rustls with ring, for the database and every HTTPS client.
 
-pub mod admin;
-pub mod aws_http;
 pub mod config;
 pub mod db;
-pub mod domain;
-pub mod email;
-pub mod export;
-pub mod http;
-pub mod pipeline;
 pub mod runtime;
 pub mod telemetry;
 pub mod tls;
-pub mod usage;
 
 pub use config::Config;

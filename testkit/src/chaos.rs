@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use shared::pipeline::queue::{EnrichMessage, JobQueue, QueueError, SqsQueue, StepMessage};
+use queue::{EnrichMessage, JobQueue, QueueError, SqsQueue, StepMessage};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Chaos {

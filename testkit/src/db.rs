@@ -77,10 +77,8 @@ impl TestDb {
             .expect("create the test database");
         let url = with_database(&admin_url, &name);
         let mut client = admin_client(&url).await;
-        shared::db::migrate(&mut client)
-            .await
-            .expect("migrations apply");
-        let pool = shared::db::pool(&Self::config(&url, pool_size)).expect("pool");
+        db::migrate(&mut client).await.expect("migrations apply");
+        let pool = db::pool(&Self::config(&url, pool_size)).expect("pool");
         Self {
             pool,
             name,
@@ -131,7 +129,7 @@ impl TestDb {
             .url
             .replacen(&format!("{host}:{port}"), &proxy.to_string(), 1);
         assert_ne!(url, self.url, "the database URL names host:port");
-        shared::db::pool(&DatabaseConfig {
+        db::pool(&DatabaseConfig {
             url,
             pool_size: 2,
             connect_timeout: Duration::from_secs(3),

@@ -12,8 +12,8 @@ use std::{
 };
 
 use axum::{body::Bytes, extract::State, http::HeaderMap, response::IntoResponse};
+use email::ses::Ses;
 use serde_json::Value;
-use shared::email::ses::Ses;
 
 /// The tests' verified sending domain and from-address.
 pub const DOMAIN: &str = "gemz.test";

@@ -10,8 +10,8 @@ use aws_sdk_sqs::{
     types::{MessageSystemAttributeName, QueueAttributeName},
     Client,
 };
+use queue::SqsQueue;
 use serde_json::json;
-use shared::pipeline::queue::SqsQueue;
 
 /// The emulator's client, from `AWS_ENDPOINT_URL_SQS`.
 pub async fn client() -> Client {
@@ -20,7 +20,7 @@ pub async fn client() -> Client {
     );
     let config = aws_sdk_sqs::Config::builder()
         .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .http_client(shared::aws_http::client())
+        .http_client(aws_http::client())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "testkit"))
         .endpoint_url(endpoint)
@@ -84,7 +84,7 @@ impl TestQueue {
             .config()
             .to_builder()
             .endpoint_url(endpoint)
-            .timeout_config(shared::pipeline::queue::send_timeouts())
+            .timeout_config(queue::send_timeouts())
             .build();
         SqsQueue::new(Client::from_conf(config), &self.url)
     }

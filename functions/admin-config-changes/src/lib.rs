@@ -1,20 +1,17 @@
 //! `GET /admin/config/changes?page=&limit=` — the audit of setting changes, newest first.
 
+use api::{admin, admin::AdminState};
+use db::settings;
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use serde_json::json;
-use shared::{
-    admin::{self, AdminState},
-    db::settings,
-    http,
-};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
 
 pub async fn handler(state: &AdminState, req: Request) -> Response<Body> {
     admin::respond(state, req, |_, req| async move {
-        let page = http::query_int(&req, "page", 1, 100_000)?.unwrap_or(1);
-        let limit = http::query_int(&req, "limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+        let page = api::query_int(&req, "page", 1, 100_000)?.unwrap_or(1);
+        let limit = api::query_int(&req, "limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
         let client = state.pool.get().await?;
         let (changes, total) = settings::changes(&client, limit, (page - 1) * limit).await?;
         let changes: Vec<_> = changes
@@ -35,7 +32,7 @@ pub async fn handler(state: &AdminState, req: Request) -> Response<Body> {
             "changes": changes,
             "pagination": {"total": total, "pages": (total + limit - 1) / limit, "currentPage": page, "limit": limit},
         });
-        Ok(http::json_response(StatusCode::OK, &body))
+        Ok(api::json_response(StatusCode::OK, &body))
     })
     .await
 }

@@ -3,6 +3,6 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let config = shared::runtime::init().await?;
-    let state = shared::admin::AdminState::from_config(&config)?;
+    let state = api::admin::AdminState::from_config(&config)?;
     shared::runtime::serve_http(state, admin_config_changes::handler).await
 }

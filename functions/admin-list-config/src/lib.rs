@@ -3,14 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use api::{admin, admin::AdminState, admin::SettingView};
+use db::settings;
+use domain::settings::DEFINITIONS;
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use serde_json::json;
-use shared::{
-    admin::{self, AdminState, SettingView},
-    db::settings,
-    domain::settings::DEFINITIONS,
-    http,
-};
 
 pub async fn handler(state: &AdminState, req: Request) -> Response<Body> {
     admin::respond(state, req, |_, _| async move {
@@ -26,7 +23,7 @@ pub async fn handler(state: &AdminState, req: Request) -> Response<Body> {
                 .or_default()
                 .push(SettingView::new(def, row));
         }
-        Ok(http::json_response(
+        Ok(api::json_response(
             StatusCode::OK,
             &json!({"categories": categories}),
         ))

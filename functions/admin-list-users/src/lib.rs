@@ -1,15 +1,12 @@
 //! `GET /admin/users?admin=true&page=&limit=` — the admins (flagged, or named by the deployment),
 //! or with `admin=false` everyone else with a profile, most recently updated first.
 
+use api::{admin, admin::AdminState, ApiError};
 use chrono::{DateTime, Utc};
+use db::{admins, admins::AdminUser};
 use lambda_http::{http::StatusCode, Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::json;
-use shared::{
-    admin::{self, AdminState},
-    db::admins::{self, AdminUser},
-    http::{self, ApiError},
-};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 100;
@@ -36,8 +33,8 @@ pub async fn handler(state: &AdminState, req: Request) -> Response<Body> {
             Some("false") => false,
             Some(_) => return Err(ApiError::invalid("admin", "must be true or false")),
         };
-        let page = http::query_int(&req, "page", 1, 100_000)?.unwrap_or(1);
-        let limit = http::query_int(&req, "limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+        let page = api::query_int(&req, "page", 1, 100_000)?.unwrap_or(1);
+        let limit = api::query_int(&req, "limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
         let client = state.pool.get().await?;
         let (users, total) =
             admins::list(&client, &state.admins, admin, limit, (page - 1) * limit).await?;
@@ -56,7 +53,7 @@ pub async fn handler(state: &AdminState, req: Request) -> Response<Body> {
             "users": users,
             "pagination": {"total": total, "pages": (total + limit - 1) / limit, "currentPage": page, "limit": limit},
         });
-        Ok(http::json_response(StatusCode::OK, &body))
+        Ok(api::json_response(StatusCode::OK, &body))
     })
     .await
 }

@@ -4,14 +4,11 @@
 
 use std::time::Duration;
 
+use api::{admin, admin::AdminState};
+use db::settings::SettingsCache;
 use lambda_http::{http::StatusCode, Body, Request, Response};
+use queue::SqsQueue;
 use serde_json::{json, Map, Value};
-use shared::{
-    admin::{self, AdminState},
-    db::settings::SettingsCache,
-    http,
-    pipeline::queue::SqsQueue,
-};
 
 pub struct State {
     pub admin: AdminState,
@@ -88,7 +85,7 @@ pub async fn handler(state: &State, req: Request) -> Response<Body> {
             },
             "deadLetterQueue": dead_letters,
         });
-        Ok(http::json_response(StatusCode::OK, &body))
+        Ok(api::json_response(StatusCode::OK, &body))
     })
     .await
 }

@@ -1,7 +1,9 @@
 //! Lambda entry point: pool, admin lists, the dead-letter queue's client and the settings cache
 //! are built once per container.
 
-use shared::{admin::AdminState, db::settings::SettingsCache, pipeline::queue::SqsQueue};
+use api::admin::AdminState;
+use db::settings::SettingsCache;
+use queue::SqsQueue;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -1,9 +1,9 @@
 use std::time::Duration;
 
-use shared::{
-    admin::AdminState, db::settings::SettingsCache, domain::admin::Admins,
-    pipeline::queue::SqsQueue,
-};
+use api::admin::AdminState;
+use db::settings::SettingsCache;
+use domain::admin::Admins;
+use queue::SqsQueue;
 use testkit::{body_json, ApiRequest, TestDb, TestQueue};
 
 #[tokio::test]

@@ -2,14 +2,11 @@
 //! their profile when they have none). An admin may not demote themselves when no other admin
 //! would remain (409 `last_admin`).
 
+use api::{admin, admin::AdminState, ApiError};
+use db::admins;
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
-use shared::{
-    admin::{self, AdminState},
-    db::admins,
-    http::{self, ApiError},
-};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -19,7 +16,7 @@ struct Body_ {
 
 pub async fn handler(state: &AdminState, req: Request) -> Response<Body> {
     admin::respond(state, req, |caller, req| async move {
-        let user_id = http::path_param(&req, "userId")?;
+        let user_id = api::path_param(&req, "userId")?;
         if user_id.trim() != user_id
             || user_id.is_empty()
             || user_id.len() > 255
@@ -30,8 +27,8 @@ pub async fn handler(state: &AdminState, req: Request) -> Response<Body> {
                 "must be a user id (1-255 characters, no spaces around it, no control characters)",
             ));
         }
-        let body: Body_ = http::json_body(&req)?;
-        let email = http::claim(&req, "email");
+        let body: Body_ = api::json_body(&req)?;
+        let email = api::claim(&req, "email");
         let mut client = state.pool.get().await?;
         let tx = client.transaction().await?;
         let flagged = admins::lock_flagged(&tx).await?;
@@ -63,7 +60,7 @@ pub async fn handler(state: &AdminState, req: Request) -> Response<Body> {
             "adminFlag": user.is_admin,
             "updatedAt": user.updated_at,
         });
-        Ok(http::json_response(StatusCode::OK, &body))
+        Ok(api::json_response(StatusCode::OK, &body))
     })
     .await
 }

@@ -1,9 +1,11 @@
 //! Who is an admin, promotion and demotion, and the 403 every admin route answers to anyone
 //! else, with nothing read or changed.
 
+use api::admin::AdminState;
+use db::settings::SettingsCache;
+use domain::admin::Admins;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
-use shared::{admin::AdminState, db::settings::SettingsCache, domain::admin::Admins};
 use testkit::{body_json, ApiRequest, TestDb};
 
 fn state(db: &TestDb, ids: &str, emails: &str) -> AdminState {

@@ -1,9 +1,10 @@
 //! The configuration routes as handlers: listing, reading, typed validation of every value type,
 //! reset to the default, and the audit of every change.
 
+use api::admin::AdminState;
+use domain::{admin::Admins, settings::DEFINITIONS};
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
-use shared::{admin::AdminState, domain::admin::Admins, domain::settings::DEFINITIONS};
 use testkit::{body_json, ApiRequest, TestDb};
 
 const ADMIN: &str = "admin_1";
@@ -97,9 +98,7 @@ async fn durations_in_every_unit_are_stored_as_written_and_read_by_the_functions
         assert_eq!(body_json(&res)["value"], value);
         assert_eq!(stored(&db, "timing", "job_timeout").await, value);
     }
-    let settings = shared::db::settings::load(&db.client().await)
-        .await
-        .unwrap();
+    let settings = db::settings::load(&db.client().await).await.unwrap();
     assert_eq!(
         settings.job_timeout(),
         std::time::Duration::from_secs(86_400)
@@ -170,7 +169,7 @@ async fn invalid_values_are_400_naming_the_rule_and_change_nothing() {
 
 #[test]
 fn booleans_strings_and_json_are_checked_by_their_types() {
-    use shared::domain::settings::{Definition, Value as V, ValueType};
+    use domain::settings::{Definition, Value as V, ValueType};
     let def = |value_type| Definition {
         category: "c",
         key: "k",
@@ -250,9 +249,7 @@ async fn a_value_broken_by_hand_in_sql_is_shown_invalid_and_read_as_the_default(
     let body = body_json(&res);
     assert_eq!(body["value"], "soon");
     assert_eq!(body["valid"], false);
-    let settings = shared::db::settings::load(&db.client().await)
-        .await
-        .unwrap();
+    let settings = db::settings::load(&db.client().await).await.unwrap();
     assert_eq!(
         settings.job_timeout(),
         std::time::Duration::from_secs(3_600)
@@ -274,7 +271,7 @@ async fn migrations_seed_every_definition_and_keep_values_an_operator_changed() 
         200
     );
     let mut client = db.client().await;
-    shared::db::migrate(&mut client).await.unwrap();
+    db::migrate(&mut client).await.unwrap();
     assert_eq!(stored(&db, "timing", "stalled_after").await, "10m");
 }
 

@@ -2,13 +2,10 @@
 //! `active` on a paid plan of the catalogue, the trial `converted`, and the plan's limits apply.
 //! No payment is taken (the original's Stripe integration was a mock too). Answers the usage.
 
+use api::{usage, ApiError};
+use db::billing;
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use serde::Deserialize;
-use shared::{
-    db::billing,
-    http::{self, ApiError},
-    usage,
-};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,8 +14,8 @@ struct Subscribe {
 }
 
 pub async fn handler(state: &usage::State, req: Request) -> Response<Body> {
-    http::respond(req, |user, req| async move {
-        let body: Subscribe = http::json_body(&req)?;
+    api::respond(req, |user, req| async move {
+        let body: Subscribe = api::json_body(&req)?;
         let not_a_plan = || ApiError::invalid("plan", "must be a paid plan: starter or pro");
         let plan_id = body.plan.trim();
         if plan_id.is_empty()
@@ -43,7 +40,7 @@ pub async fn handler(state: &usage::State, req: Request) -> Response<Body> {
         tracing::info!(plan = %plan.id, "subscribed");
         drop(client);
         let usage = usage::usage(state, &user).await?;
-        Ok(http::json_response(StatusCode::OK, &usage))
+        Ok(api::json_response(StatusCode::OK, &usage))
     })
     .await
 }

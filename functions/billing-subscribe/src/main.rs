@@ -1,12 +1,12 @@
 //! Lambda entry point: the pool and the settings cache are built once per container.
 
-use shared::db::settings::SettingsCache;
+use db::settings::SettingsCache;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let config = shared::runtime::init().await?;
-    let state = shared::usage::State {
-        pool: shared::db::pool(&config.database)?,
+    let state = api::usage::State {
+        pool: db::pool(&config.database)?,
         settings: SettingsCache::new(config.settings_cache_ttl),
     };
     shared::runtime::serve_http(state, billing_subscribe::handler).await

@@ -2,14 +2,15 @@
 
 use std::time::Duration;
 
+use api::usage;
+use db::settings::SettingsCache;
 use serde_json::json;
-use shared::{db::settings::SettingsCache, usage};
 use testkit::{body_json, ApiRequest, TestDb};
 
 fn onboarding(db: &TestDb) -> onboarding_step::State {
     onboarding_step::State {
         pool: db.pool.clone(),
-        settings: shared::db::settings::SettingsCache::new(std::time::Duration::ZERO),
+        settings: db::settings::SettingsCache::new(std::time::Duration::ZERO),
     }
 }
 
@@ -128,7 +129,7 @@ async fn every_plan_of_the_table_has_its_limits_defined() {
         .await
         .unwrap();
     let mut plans: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
-    let mut defined: Vec<String> = shared::domain::settings::PLANS
+    let mut defined: Vec<String> = domain::settings::PLANS
         .iter()
         .map(|p| p.to_string())
         .collect();
@@ -142,7 +143,7 @@ async fn every_plan_of_the_table_has_its_limits_defined() {
             "credits_per_search",
         ] {
             assert!(
-                shared::domain::settings::find("limits", &format!("{limit}_{plan}")).is_some(),
+                domain::settings::find("limits", &format!("{limit}_{plan}")).is_some(),
                 "{limit}_{plan}"
             );
         }

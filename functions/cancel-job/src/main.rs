@@ -3,6 +3,6 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let config = shared::runtime::init().await?;
-    let pool = shared::db::pool(&config.database)?;
+    let pool = db::pool(&config.database)?;
     shared::runtime::serve_http(pool, cancel_job::handler).await
 }

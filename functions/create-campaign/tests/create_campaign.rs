@@ -103,7 +103,7 @@ async fn a_request_without_a_verified_user_gets_401() {
 async fn a_database_that_cannot_be_reached_gives_503_not_a_hang() {
     let mut config = TestDb::config("postgres://postgres@127.0.0.1:1/none", 1);
     config.connect_timeout = std::time::Duration::from_millis(500);
-    let pool = shared::db::pool(&config).unwrap();
+    let pool = db::pool(&config).unwrap();
     let res = create_campaign::handler(
         &pool,
         create(json!({"name": "x", "searchType": "keyword"})).build(),

@@ -4,14 +4,12 @@
 //! Answers a small HTML page; a missing, forged or altered token changes nothing and gets 400
 //! (an HTML page for browsers, the JSON error otherwise).
 
+use api::ApiError;
+use db::emails;
+use email::link::LinkSigner;
 use lambda_http::{
     http::{header, StatusCode},
     Body, Request, RequestExt as _, Response,
-};
-use shared::{
-    db::{self, emails},
-    email::link::LinkSigner,
-    http::{self, ApiError},
 };
 
 /// Built once per container.
@@ -26,7 +24,7 @@ pub async fn handler(state: &State, req: Request) -> Response<Body> {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
-    http::respond_public(req, |req| async move {
+    api::respond_public(req, |req| async move {
         let token = req
             .query_string_parameters_ref()
             .and_then(|q| q.first("token"))

@@ -1,5 +1,5 @@
+use email::link::{LinkSigner, List};
 use lambda_http::Body;
-use shared::email::link::{LinkSigner, List};
 use testkit::{ApiRequest, TestDb};
 
 const SECRET: &[u8] = b"secret";

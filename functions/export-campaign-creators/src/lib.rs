@@ -1,18 +1,16 @@
 //! `GET /campaigns/{campaignId}/creators.csv` — every search of a campaign in one file, one row
 //! per creator: a creator found by several searches is listed once, with all of them in its
-//! "Found by" column. Large exports are answered with a link (`shared::export`).
+//! "Found by" column. Large exports are answered with a link (`export`).
 
+use api::ApiError;
+use db::{campaigns, results::ExportSource};
+use export::Layout;
 use lambda_http::{Body, Request, Response};
-use shared::{
-    db::{campaigns, results::ExportSource},
-    export::{self, Layout},
-    http::{self, ApiError},
-};
 
 pub async fn handler(state: &export::State, req: Request) -> Response<Body> {
-    http::respond_export(req, |user, req| async move {
-        let id = http::path_uuid(&req, "campaignId")?;
-        let mut client = shared::http::within_round_trip(state.pool.get()).await?;
+    api::respond_export(req, |user, req| async move {
+        let id = api::path_uuid(&req, "campaignId")?;
+        let mut client = api::within_round_trip(state.pool.get()).await?;
         campaigns::find(&client, &user, id)
             .await?
             .ok_or(ApiError::NotFound("campaign"))?;

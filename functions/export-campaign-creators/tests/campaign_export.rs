@@ -1,5 +1,5 @@
+use export::State;
 use lambda_http::Body;
-use shared::export::State;
 use testkit::{ApiRequest, TestDb};
 
 async fn export(db: &TestDb, user: &str, campaign: &str) -> (u16, String) {

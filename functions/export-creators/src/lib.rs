@@ -1,19 +1,17 @@
 //! `GET /jobs/{jobId}/creators.csv` — every creator of a search as CSV, with the columns of its
-//! kind of search (see `shared::export::csv`), in the order its pages show them. Large exports
-//! are answered with a link (`shared::export`).
+//! kind of search (see `export::csv`), in the order its pages show them. Large exports
+//! are answered with a link (`export`).
 
+use api::ApiError;
+use db::{jobs, results::ExportSource};
+use domain::{campaign::SearchType, search::Platform};
+use export::Layout;
 use lambda_http::{Body, Request, Response};
-use shared::{
-    db::{jobs, results::ExportSource},
-    domain::{campaign::SearchType, search::Platform},
-    export::{self, Layout},
-    http::{self, ApiError},
-};
 
 pub async fn handler(state: &export::State, req: Request) -> Response<Body> {
-    http::respond_export(req, |user, req| async move {
-        let id = http::path_uuid(&req, "jobId")?;
-        let mut client = shared::http::within_round_trip(state.pool.get()).await?;
+    api::respond_export(req, |user, req| async move {
+        let id = api::path_uuid(&req, "jobId")?;
+        let mut client = api::within_round_trip(state.pool.get()).await?;
         let job = jobs::find_for_user(&client, &user, id)
             .await?
             .ok_or(ApiError::NotFound("job"))?;

@@ -3,6 +3,6 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let config = shared::runtime::init().await?;
-    let state = shared::export::State::from_config(&config)?;
+    let state = export::State::from_config(&config)?;
     shared::runtime::serve_http(state, export_creators::handler).await
 }

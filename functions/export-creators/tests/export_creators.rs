@@ -1,5 +1,5 @@
+use export::{store::ExportStore, State};
 use lambda_http::Body;
-use shared::export::{store::ExportStore, State};
 use testkit::{ApiRequest, TestDb};
 
 fn state(db: &TestDb, store: Option<ExportStore>) -> State {

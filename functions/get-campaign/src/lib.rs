@@ -1,15 +1,13 @@
 //! `GET /campaigns/{campaignId}` — one of the caller's campaigns with its searches, newest first.
 
+use api::ApiError;
+use db::{campaigns, jobs};
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use serde_json::json;
-use shared::{
-    db::{self, campaigns, jobs},
-    http::{self, ApiError},
-};
 
 pub async fn handler(pool: &db::Pool, req: Request) -> Response<Body> {
-    http::respond(req, |user, req| async move {
-        let id = http::path_uuid(&req, "campaignId")?;
+    api::respond(req, |user, req| async move {
+        let id = api::path_uuid(&req, "campaignId")?;
         let client = pool.get().await?;
         let campaign = campaigns::find(&client, &user, id)
             .await?
@@ -17,7 +15,7 @@ pub async fn handler(pool: &db::Pool, req: Request) -> Response<Body> {
         let jobs = jobs::summaries_for_campaign(&client, id).await?;
         let mut body = json!(campaign);
         body["jobs"] = json!(jobs);
-        Ok(http::json_response(StatusCode::OK, &body))
+        Ok(api::json_response(StatusCode::OK, &body))
     })
     .await
 }

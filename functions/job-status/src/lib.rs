@@ -6,17 +6,12 @@
 //! are being enriched, and is fixed once both have ended (`pagination.order`, `pagination.stable`).
 //! `enriching` counts the creators whose look-ups are still to come.
 
+use api::{views::JobView, ApiError};
+use db::{enrichment, jobs, results, results::Order};
+use domain::campaign::SearchType;
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use shared::{
-    db::{
-        self, enrichment, jobs,
-        results::{self, Order},
-    },
-    domain::campaign::SearchType,
-    http::{self, views::JobView, ApiError},
-};
 
 /// The answer: the job's fields, then the page of creators as stored, then paging.
 #[derive(Serialize)]
@@ -45,10 +40,10 @@ pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
 
 pub async fn handler(pool: &db::Pool, req: Request) -> Response<Body> {
-    http::respond(req, |user, req| async move {
-        let id = http::path_uuid(&req, "jobId")?;
-        let offset = http::query_int(&req, "offset", 0, 1_000_000)?.unwrap_or(0);
-        let limit = http::query_int(&req, "limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+    api::respond(req, |user, req| async move {
+        let id = api::path_uuid(&req, "jobId")?;
+        let offset = api::query_int(&req, "offset", 0, 1_000_000)?.unwrap_or(0);
+        let limit = api::query_int(&req, "limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
         let client = pool.get().await?;
         let job = jobs::find_for_user(&client, &user, id)
             .await?
@@ -78,7 +73,7 @@ pub async fn handler(pool: &db::Pool, req: Request) -> Response<Body> {
                 stable: order == Order::Discovery || (job.status.is_final() && enriching == 0),
             },
         };
-        Ok(http::json_response(StatusCode::OK, &body))
+        Ok(api::json_response(StatusCode::OK, &body))
     })
     .await
 }

@@ -7,7 +7,6 @@
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use shared::db;
 
 /// The fields of a CloudFormation custom resource request that the answer echoes.
 #[derive(Debug, Deserialize)]

@@ -6,7 +6,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let config = shared::runtime::init().await?;
-    let pool = shared::db::pool(&config.database)?;
+    let pool = db::pool(&config.database)?;
     let http = shared::tls::http_client()?.build()?;
     let (pool, http) = (&pool, &http);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

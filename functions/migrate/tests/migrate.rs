@@ -73,6 +73,6 @@ async fn as_a_custom_resource_it_migrates_and_answers_cloudformation() {
     assert_eq!(responses[0]["LogicalResourceId"], "Migrations");
     assert_eq!(
         db.count("system_configurations").await,
-        shared::domain::settings::DEFINITIONS.len() as i64
+        domain::settings::DEFINITIONS.len() as i64
     );
 }

@@ -6,16 +6,14 @@
 //! `email` claim is stored with the profile; the welcome and onboarding-reminder emails are
 //! scheduled when step 1 is first saved, the trial's emails when onboarding completes.
 
+use api::ApiError;
 use chrono::{DateTime, Utc};
-use lambda_http::{http::StatusCode, Body, Request, Response};
-use shared::{
-    db::{self, emails, profiles, settings::SettingsCache},
-    domain::{
-        email::{Anchor, EmailKind},
-        onboarding::{CompleteBody, OnboardingStep, Step1Body, Step2Body, StepRequest, Trial},
-    },
-    http::{self, ApiError},
+use db::{emails, profiles, settings::SettingsCache};
+use domain::{
+    email::Anchor, email::EmailKind, onboarding::CompleteBody, onboarding::OnboardingStep,
+    onboarding::Step1Body, onboarding::Step2Body, onboarding::StepRequest, onboarding::Trial,
 };
+use lambda_http::{http::StatusCode, Body, Request, Response};
 
 /// Built once per container.
 pub struct State {
@@ -24,9 +22,9 @@ pub struct State {
 }
 
 pub async fn handler(state: &State, req: Request) -> Response<Body> {
-    http::respond(req, |user, req| async move {
+    api::respond(req, |user, req| async move {
         let step = parse_step(&req)?;
-        let email = http::claim(&req, "email");
+        let email = api::claim(&req, "email");
         let mut client = state.pool.get().await?;
         let settings = state.settings.get(&client).await?;
         let tx = client.transaction().await?;
@@ -41,7 +39,7 @@ pub async fn handler(state: &State, req: Request) -> Response<Body> {
             .await?
             .ok_or(ApiError::NotFound("onboarding profile"))?;
         tx.commit().await?;
-        Ok(http::json_response(
+        Ok(api::json_response(
             StatusCode::OK,
             &profile.onboarding_view(Utc::now()),
         ))
@@ -49,11 +47,11 @@ pub async fn handler(state: &State, req: Request) -> Response<Body> {
     .await
 }
 
-fn parse_step(req: &Request) -> http::Result<StepRequest> {
-    match http::path_param(req, "step")?.as_str() {
-        "step-1" => StepRequest::info(http::json_body::<Step1Body>(req)?),
-        "step-2" => StepRequest::intent(http::json_body::<Step2Body>(req)?),
-        "complete" => http::json_body::<CompleteBody>(req).map(|_| StepRequest::Complete),
+fn parse_step(req: &Request) -> api::Result<StepRequest> {
+    match api::path_param(req, "step")?.as_str() {
+        "step-1" => Ok(StepRequest::info(api::json_body::<Step1Body>(req)?)?),
+        "step-2" => Ok(StepRequest::intent(api::json_body::<Step2Body>(req)?)?),
+        "complete" => api::json_body::<CompleteBody>(req).map(|_| StepRequest::Complete),
         _ => Err(ApiError::NotFound("onboarding step")),
     }
 }
@@ -64,7 +62,7 @@ async fn apply(
     step: StepRequest,
     email: Option<&str>,
     schedule: impl Fn(Anchor, DateTime<Utc>) -> Vec<(EmailKind, DateTime<Utc>)>,
-) -> http::Result<()> {
+) -> api::Result<()> {
     if let StepRequest::Info {
         full_name,
         business_name,

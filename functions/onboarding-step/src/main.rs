@@ -1,13 +1,13 @@
 //! Lambda entry point: the pool and the settings cache are built once per container, then every
 //! invocation runs the handler.
 
-use shared::db::settings::SettingsCache;
+use db::settings::SettingsCache;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let config = shared::runtime::init().await?;
     let state = onboarding_step::State {
-        pool: shared::db::pool(&config.database)?,
+        pool: db::pool(&config.database)?,
         settings: SettingsCache::new(config.settings_cache_ttl),
     };
     shared::runtime::serve_http(state, onboarding_step::handler).await

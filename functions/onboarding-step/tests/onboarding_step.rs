@@ -4,7 +4,7 @@ use testkit::{body_json, ApiRequest, TestDb};
 fn onboarding(db: &TestDb) -> onboarding_step::State {
     onboarding_step::State {
         pool: db.pool.clone(),
-        settings: shared::db::settings::SettingsCache::new(std::time::Duration::ZERO),
+        settings: db::settings::SettingsCache::new(std::time::Duration::ZERO),
     }
 }
 

@@ -1,5 +1,5 @@
 //! SQS-triggered worker: each record is one step of one search, or the enrichment of some of its
-//! creators (see `shared::pipeline::worker`).
+//! creators (see `pipeline::worker`).
 //!
 //! Records of a batch all run at once (a batch holds at most ten, and a record holds a database
 //! connection only for its short queries, never across a creator-API call, so they share the
@@ -16,10 +16,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt;
-use shared::pipeline::{
-    queue::{JobMessage, JobQueue},
-    worker::{Outcome, Worker},
-};
+use pipeline::worker::{Outcome, Worker};
+use queue::{JobMessage, JobQueue};
 use tracing::{info, warn, Instrument};
 
 /// Time kept back from the invocation's deadline: reporting the batch, and ending a search on

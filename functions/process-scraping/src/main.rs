@@ -3,17 +3,16 @@
 
 use std::time::Duration;
 
+use db::settings::SettingsCache;
 use lambda_runtime::{service_fn, LambdaEvent};
-use shared::{
-    db::settings::SettingsCache,
-    pipeline::{api::CreatorApi, queue::SqsQueue, worker::Worker},
-};
+use pipeline::{creator_api::CreatorApi, worker::Worker};
+use queue::SqsQueue;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let config = shared::runtime::init().await?;
     let worker = Worker {
-        pool: shared::db::pool(&config.database)?,
+        pool: db::pool(&config.database)?,
         queue: SqsQueue::from_env(config.require_queue_url()?).await,
         api: CreatorApi::new(&config.creator_api, config.require_api_key()?)?,
         settings: SettingsCache::new(config.settings_cache_ttl),

@@ -5,9 +5,11 @@ mod common;
 
 use std::time::Duration;
 
+use api::admin::AdminState;
 use common::{Stack, USER};
+use db::settings::SettingsCache;
+use domain::admin::Admins;
 use serde_json::json;
-use shared::{admin::AdminState, db::settings::SettingsCache, domain::admin::Admins};
 use testkit::{body_json, ApiRequest, TestDb};
 
 const KEYWORD_PATH: &str = "/v1/tiktok/search/keyword";

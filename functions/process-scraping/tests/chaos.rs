@@ -8,9 +8,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use api::REQUEST_DEADLINE;
 use common::{Stack, USER};
+use db::settings::SettingsCache;
 use serde_json::json;
-use shared::{db::settings::SettingsCache, http::REQUEST_DEADLINE};
 use testkit::{body_json, ApiRequest, Chaos, ChaosQueue, Fault, FreezeProxy, TestQueue};
 
 const KEYWORD_PATH: &str = "/v1/tiktok/search/keyword";
@@ -50,7 +51,7 @@ async fn assert_credits_exact(stack: &Stack) {
     assert_eq!(credits, stack.replay.log().len() as i64);
 }
 
-async fn status_through(pool: &shared::db::Pool, job: &str) -> (u16, Duration) {
+async fn status_through(pool: &db::Pool, job: &str) -> (u16, Duration) {
     let req = ApiRequest::new("GET", "/jobs/{jobId}")
         .user(USER)
         .path_param("jobId", job);

@@ -106,14 +106,12 @@ async fn the_nike_search_stops_where_the_api_says_there_is_no_more() {
 
 #[tokio::test]
 async fn a_page_without_items_ends_the_results() {
-    use shared::{
-        config::CreatorApiConfig,
-        domain::search::{Platform, SearchTarget},
-        pipeline::{
-            api::CreatorApi,
-            search::{fetch_page, Cursor, PageToken, SearchSpec},
-        },
+    use domain::{search::Platform, search::SearchTarget};
+    use pipeline::{
+        creator_api::CreatorApi, search::fetch_page, search::Cursor, search::PageToken,
+        search::SearchSpec,
     };
+    use shared::config::CreatorApiConfig;
     let replay = Replay::start().await;
     let api = CreatorApi::new(
         &CreatorApiConfig {

@@ -12,20 +12,12 @@
 
 use std::time::{Duration, SystemTime};
 
+use db::{emails, emails::Claimed, emails::Outcome, settings::Settings, settings::SettingsCache};
+use email::{
+    link::LinkSigner, link::List, render::Content, ses::Outgoing, ses::SendError, ses::Ses,
+};
 use futures::{stream, StreamExt as _};
 use serde::Serialize;
-use shared::{
-    db::{
-        self,
-        emails::{self, Claimed, Outcome},
-        settings::{Settings, SettingsCache},
-    },
-    email::{
-        link::{LinkSigner, List},
-        render::Content,
-        ses::{Outgoing, SendError, Ses},
-    },
-};
 
 /// Built once per container.
 pub struct State {

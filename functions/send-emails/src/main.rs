@@ -1,18 +1,16 @@
 //! Lambda entry point for the email sender (EventBridge's one-minute schedule).
 
+use db::settings::SettingsCache;
+use email::{link::LinkSigner, ses::Ses};
 use lambda_runtime::{service_fn, LambdaEvent};
-use shared::{
-    config::ConfigError,
-    db::settings::SettingsCache,
-    email::{link::LinkSigner, ses::Ses},
-};
+use shared::config::ConfigError;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let config = shared::runtime::init().await?;
     let email = &config.email;
     let state = send_emails::State {
-        pool: shared::db::pool(&config.database)?,
+        pool: db::pool(&config.database)?,
         ses: Ses::from_env(
             email
                 .from

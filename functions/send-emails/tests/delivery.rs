@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
+use db::emails;
 use lambda_http::Body;
-use shared::db::emails;
 use testkit::{
     ses::{self, SesFault, SesProxy},
     ApiRequest, TestDb,
@@ -173,7 +173,7 @@ async fn an_unverified_sender_is_refused_by_ses_and_the_email_is_failed() {
 fn unsubscribe_state(db: &TestDb) -> email_unsubscribe::State {
     email_unsubscribe::State {
         pool: db.pool.clone(),
-        links: shared::email::link::LinkSigner::new(SECRET),
+        links: email::link::LinkSigner::new(SECRET),
     }
 }
 

@@ -8,15 +8,13 @@
 //! (the outbox): the sweeper sends it, so the caller's 202 always stands for a search that runs,
 //! or, should the queue stay down past the job's deadline, one that ends `timeout` for all to see.
 
+use api::ApiError;
 use chrono::Utc;
+use db::{billing, campaigns, idempotency, jobs, settings::SettingsCache};
+use domain::{search::NewSearch, search::Platform, search::StartSearchBody};
 use lambda_http::{http::StatusCode, Body, Request, Response};
+use queue::{JobQueue, StepMessage};
 use serde_json::json;
-use shared::{
-    db::{self, billing, campaigns, idempotency, jobs, settings::SettingsCache},
-    domain::search::{NewSearch, Platform, StartSearchBody},
-    http::{self, ApiError},
-    pipeline::queue::{JobQueue, StepMessage},
-};
 use std::time::Duration;
 
 /// Built once per container.
@@ -33,15 +31,15 @@ const RUNNING_RETRY_AFTER_SECS: u64 = 30;
 const AFTER_COMMIT: Duration = Duration::from_secs(1);
 
 pub async fn handler<Q: JobQueue>(state: &State<Q>, req: Request) -> Response<Body> {
-    http::respond(req, |user, req| async move {
-        let slug = http::path_param(&req, "platform")?;
+    api::respond(req, |user, req| async move {
+        let slug = api::path_param(&req, "platform")?;
         let platform = Platform::from_slug(&slug)
             .ok_or_else(|| ApiError::invalid("platform", "must be tiktok, instagram or youtube"))?;
-        let key = http::idempotency_key(&req)?;
-        let body: StartSearchBody = http::json_body(&req)?;
+        let key = api::idempotency_key(&req)?;
+        let body: StartSearchBody = api::json_body(&req)?;
         let search = NewSearch::parse(platform, body)?;
         let route = format!("POST /scraping/{slug}");
-        let fingerprint = http::body_fingerprint(&req);
+        let fingerprint = api::body_fingerprint(&req);
 
         let mut client = state.pool.get().await?;
         let settings = state.settings.get(&client).await?;
@@ -49,9 +47,9 @@ pub async fn handler<Q: JobQueue>(state: &State<Q>, req: Request) -> Response<Bo
         if let Some(key) = &key {
             match idempotency::lock_and_find(&tx, &user, &route, key, &fingerprint).await? {
                 idempotency::Prior::Answered { status, body } => {
-                    return Ok(http::replayed_response(status, &body))
+                    return Ok(api::replayed_response(status, &body))
                 }
-                idempotency::Prior::OtherRequest => return Err(http::idempotency_key_reused()),
+                idempotency::Prior::OtherRequest => return Err(api::idempotency_key_reused()),
                 idempotency::Prior::None => {}
             }
         }
@@ -146,7 +144,7 @@ pub async fn handler<Q: JobQueue>(state: &State<Q>, req: Request) -> Response<Bo
             ),
         }
         tracing::info!(job_id = %job.id, platform = platform.as_str(), plan, "search started");
-        Ok(http::json_response(StatusCode::ACCEPTED, &answer))
+        Ok(api::json_response(StatusCode::ACCEPTED, &answer))
     })
     .await
 }

@@ -1,12 +1,13 @@
 //! Lambda entry point: pool, queue client and settings cache are built once per container.
 
-use shared::{db::settings::SettingsCache, pipeline::queue::SqsQueue};
+use db::settings::SettingsCache;
+use queue::SqsQueue;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let config = shared::runtime::init().await?;
     let state = start_scraping::State {
-        pool: shared::db::pool(&config.database)?,
+        pool: db::pool(&config.database)?,
         queue: SqsQueue::from_env(config.require_queue_url()?).await,
         settings: SettingsCache::new(config.settings_cache_ttl),
     };

@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
+use db::settings::SettingsCache;
 use lambda_http::{Body, Response};
+use queue::SqsQueue;
 use serde_json::{json, Value};
-use shared::{db::settings::SettingsCache, pipeline::queue::SqsQueue};
 use testkit::{body_json, ApiRequest, TestDb, TestQueue};
 
 struct App {
@@ -151,7 +152,7 @@ async fn an_expired_trial_gets_402_before_the_sweeper_marks_it_and_reads_keep_wo
     );
     assert_eq!(
         export_creators::handler(
-            &shared::export::State {
+            &export::State {
                 pool: app.db.pool.clone(),
                 store: None
             },

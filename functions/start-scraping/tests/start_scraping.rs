@@ -1,7 +1,8 @@
 use std::time::Duration;
 
+use db::settings::SettingsCache;
+use queue::SqsQueue;
 use serde_json::{json, Value};
-use shared::{db::settings::SettingsCache, pipeline::queue::SqsQueue};
 use testkit::{body_json, ApiRequest, TestDb, TestQueue};
 
 struct App {

@@ -3,11 +3,9 @@
 //! send failed) and the enrichment of creators whose message was lost, deletes finished searches (with their creators) past their retention, marks
 //! trials past their end `expired` / `canceled`, and forgets idempotency keys after 24 hours.
 
+use db::{billing, enrichment, idempotency, jobs, settings::SettingsCache};
+use queue::{EnrichMessage, JobQueue, StepMessage};
 use serde::Serialize;
-use shared::{
-    db::{self, billing, enrichment, idempotency, jobs, settings::SettingsCache},
-    pipeline::queue::{EnrichMessage, JobQueue, StepMessage},
-};
 use std::time::Duration;
 
 /// Built once per container.

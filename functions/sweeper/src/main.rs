@@ -1,13 +1,14 @@
 //! Lambda entry point for the scheduled sweeper (any event, e.g. EventBridge's scheduled event).
 
+use db::settings::SettingsCache;
 use lambda_runtime::{service_fn, LambdaEvent};
-use shared::{db::settings::SettingsCache, pipeline::queue::SqsQueue};
+use queue::SqsQueue;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let config = shared::runtime::init().await?;
     let state = sweeper::State {
-        pool: shared::db::pool(&config.database)?,
+        pool: db::pool(&config.database)?,
         queue: SqsQueue::from_env(config.require_queue_url()?).await,
         settings: SettingsCache::new(config.settings_cache_ttl),
         message_lifetime: config.message_lifetime(),

@@ -1,12 +1,9 @@
 use std::time::Duration;
 
-use shared::db::settings::SettingsCache;
+use db::settings::SettingsCache;
 use testkit::{TestDb, TestQueue};
 
-async fn state(
-    db: &TestDb,
-    queue: &TestQueue,
-) -> sweeper::State<shared::pipeline::queue::SqsQueue> {
+async fn state(db: &TestDb, queue: &TestQueue) -> sweeper::State<queue::SqsQueue> {
     sweeper::State {
         pool: db.pool.clone(),
         queue: queue.queue(),

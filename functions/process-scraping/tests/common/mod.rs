@@ -5,13 +5,11 @@
 
 use std::time::{Duration, Instant};
 
+use db::settings::SettingsCache;
 use lambda_http::Body;
+use pipeline::{creator_api::CreatorApi, worker::Worker};
 use serde_json::{json, Value};
-use shared::{
-    config::CreatorApiConfig,
-    db::settings::SettingsCache,
-    pipeline::{api::CreatorApi, worker::Worker},
-};
+use shared::config::CreatorApiConfig;
 use testkit::{body_json, ApiRequest, Chaos, ChaosQueue, Replay, TestDb, TestQueue};
 
 pub const MAX_RECEIVES: u32 = 3;
@@ -212,7 +210,7 @@ impl Stack {
         let req = ApiRequest::new("GET", "/jobs/{jobId}/creators.csv")
             .user(USER)
             .path_param("jobId", job);
-        let state = shared::export::State {
+        let state = export::State {
             pool: self.db.pool.clone(),
             store: None,
         };

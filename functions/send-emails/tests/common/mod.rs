@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
+use db::settings::SettingsCache;
+use email::link::LinkSigner;
 use serde_json::{json, Value};
-use shared::{db::settings::SettingsCache, email::link::LinkSigner};
 use testkit::{body_json, ses, ApiRequest, TestDb};
 
 pub const SECRET: &[u8] = b"test link secret";

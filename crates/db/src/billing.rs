@@ -1,0 +1,225 @@
+//! Plans, credits and the account state a search start is checked against.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::GenericClient;
+use domain::billing::Standing;
+
+/// The user's profile standing, locked until the transaction ends so that two starts of one
+/// user are checked one after the other (N+1 simultaneous starts with a limit of N accept N).
+/// `None` without a profile.
+pub async fn lock_standing(
+    client: &impl GenericClient,
+    user_id: &str,
+) -> Result<Option<Standing>, tokio_postgres::Error> {
+    read_standing(client, user_id, " FOR UPDATE").await
+}
+
+/// The user's standing, unlocked (for reads).
+pub async fn standing(
+    client: &impl GenericClient,
+    user_id: &str,
+) -> Result<Option<Standing>, tokio_postgres::Error> {
+    read_standing(client, user_id, "").await
+}
+
+async fn read_standing(
+    client: &impl GenericClient,
+    user_id: &str,
+    lock: &str,
+) -> Result<Option<Standing>, tokio_postgres::Error> {
+    let sql = format!(
+        "SELECT onboarding_step = 'completed', subscription_status, plan, trial_start_date, trial_end_date
+           FROM user_profiles WHERE user_id = $1{lock}"
+    );
+    let row = client.query_opt(&sql, &[&user_id]).await?;
+    Ok(row.map(|r| Standing {
+        onboarding_completed: r.get(0),
+        subscription_status: r.get(1),
+        plan: r.get(2),
+        trial_start: r.get(3),
+        trial_end: r.get(4),
+    }))
+}
+
+/// Searches of the user that are queued or running (and not past their deadline).
+pub async fn running_searches(
+    client: &impl GenericClient,
+    user_id: &str,
+) -> Result<i64, tokio_postgres::Error> {
+    Ok(client
+        .query_one(
+            "SELECT count(*) FROM scraping_jobs
+              WHERE user_id = $1 AND status IN ('pending', 'processing') AND timeout_at > now()",
+            &[&user_id],
+        )
+        .await?
+        .get(0))
+}
+
+/// Credits the user spent in their current billing period.
+pub async fn period_credits(
+    client: &impl GenericClient,
+    user_id: &str,
+) -> Result<i64, tokio_postgres::Error> {
+    Ok(client
+        .query_one(
+            "SELECT COALESCE((SELECT credits FROM credit_ledger
+                               WHERE user_id = $1 AND period_start = billing_period_start($1)), 0)",
+            &[&user_id],
+        )
+        .await?
+        .get(0))
+}
+
+/// Charges `credits` creator-API calls of a search: to the search and to its user's ledger for
+/// the current period, in the caller's transaction. The ledger is charged even when the search
+/// is gone (its campaign was deleted mid-step): the calls were made. Returns the search's total
+/// and the period's.
+pub async fn charge(
+    client: &impl GenericClient,
+    job_id: Uuid,
+    user_id: &str,
+    credits: i32,
+) -> Result<(i64, i64), tokio_postgres::Error> {
+    let row = client
+        .query_one(
+            "WITH job AS (
+                 UPDATE scraping_jobs SET credits_used = credits_used + $2 WHERE id = $1
+                 RETURNING credits_used
+             ), ledger AS (
+                 INSERT INTO credit_ledger (user_id, period_start, credits)
+                 VALUES ($3, billing_period_start($3), $2::bigint)
+                 ON CONFLICT (user_id, period_start)
+                 DO UPDATE SET credits = credit_ledger.credits + EXCLUDED.credits, updated_at = now()
+                 RETURNING credits
+             )
+             SELECT COALESCE((SELECT credits_used FROM job), 0)::bigint, (SELECT credits FROM ledger)",
+            &[&job_id, &credits, &user_id],
+        )
+        .await?;
+    Ok((row.get(0), row.get(1)))
+}
+
+/// What [`charge_before_call`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreCharge {
+    /// One call is charged; make it.
+    Charged,
+    /// The search was stopped (cancelled, timed out, failed) or is gone: no call.
+    Stopped,
+    /// The search's cap or its user's budget for the period is spent: no call.
+    OverBudget,
+}
+
+/// Charges one creator-API call to a search before the call is made, only while the search may
+/// spend: it runs or has completed, has spent less than `search_cap` and its user less than
+/// `period_cap` this period. Charging first keeps the count exact when a worker dies after its
+/// call; a call that then never reached the API is given back with [`charge`] and `-1`. The
+/// search's cap is exact (its row is locked); the period's budget may be passed by calls of the
+/// user's other searches made at the same moment.
+#[tracing::instrument(skip(client))]
+pub async fn charge_before_call(
+    client: &impl GenericClient,
+    job_id: Uuid,
+    user_id: &str,
+    search_cap: i64,
+    period_cap: i64,
+) -> Result<PreCharge, tokio_postgres::Error> {
+    let stmt = client
+        .prepare_cached(
+            "WITH job AS (
+                 UPDATE scraping_jobs SET credits_used = credits_used + 1
+                  WHERE id = $1 AND status IN ('processing', 'completed') AND credits_used < $3::bigint
+                    AND COALESCE((SELECT credits FROM credit_ledger
+                                   WHERE user_id = $2 AND period_start = billing_period_start($2)), 0) < $4::bigint
+                 RETURNING credits_used
+             ), ledger AS (
+                 INSERT INTO credit_ledger (user_id, period_start, credits)
+                 SELECT $2, billing_period_start($2), 1 WHERE EXISTS (SELECT 1 FROM job)
+                 ON CONFLICT (user_id, period_start)
+                 DO UPDATE SET credits = credit_ledger.credits + EXCLUDED.credits, updated_at = now()
+                 RETURNING credits
+             )
+             SELECT EXISTS (SELECT 1 FROM job),
+                    EXISTS (SELECT 1 FROM scraping_jobs WHERE id = $1 AND status IN ('processing', 'completed')),
+                    (SELECT count(*) FROM ledger)",
+        )
+        .await?;
+    let row = client
+        .query_one(&stmt, &[&job_id, &user_id, &search_cap, &period_cap])
+        .await?;
+    Ok(match (row.get(0), row.get(1)) {
+        (true, _) => PreCharge::Charged,
+        (false, true) => PreCharge::OverBudget,
+        (false, false) => PreCharge::Stopped,
+    })
+}
+
+/// A plan of the catalogue.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub id: String,
+    pub name: String,
+    pub monthly_price_cents: i32,
+    pub is_trial: bool,
+}
+
+pub async fn plan(
+    client: &impl GenericClient,
+    id: &str,
+) -> Result<Option<Plan>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            "SELECT id, name, monthly_price_cents, is_trial FROM plans WHERE id = $1",
+            &[&id],
+        )
+        .await?;
+    Ok(row.map(|r| Plan {
+        id: r.get(0),
+        name: r.get(1),
+        monthly_price_cents: r.get(2),
+        is_trial: r.get(3),
+    }))
+}
+
+/// The mock checkout: the subscription is active on `plan` and the trial converted.
+pub async fn subscribe(
+    client: &impl GenericClient,
+    user_id: &str,
+    plan: &str,
+) -> Result<bool, tokio_postgres::Error> {
+    let n = client
+        .execute(
+            "UPDATE user_profiles SET plan = $2, subscription_status = 'active', trial_status = 'converted',
+                 stripe_customer_id = COALESCE(stripe_customer_id, 'cus_mock_' || md5(user_id)),
+                 stripe_subscription_id = 'sub_mock_' || md5(user_id || $2 || now()::text)
+              WHERE user_id = $1",
+            &[&user_id, &plan],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Sweeper: trials past their end without a subscription become `expired` / `canceled`.
+pub async fn expire_trials(client: &impl GenericClient) -> Result<u64, tokio_postgres::Error> {
+    client
+        .execute(
+            "UPDATE user_profiles SET trial_status = 'expired', subscription_status = 'canceled'
+              WHERE trial_status = 'active' AND subscription_status <> 'active' AND trial_end_date <= now()",
+            &[],
+        )
+        .await
+}
+
+/// The period's bounds as the database computes them (for `GET /usage`).
+pub async fn period_start(
+    client: &impl GenericClient,
+    user_id: &str,
+) -> Result<DateTime<Utc>, tokio_postgres::Error> {
+    Ok(client
+        .query_one("SELECT billing_period_start($1)", &[&user_id])
+        .await?
+        .get(0))
+}

@@ -1,0 +1,10 @@
+//! Sending the onboarding and trial emails (the rules of who gets what are in
+//! [`domain::email`], the schedule's rows in [`db::emails`]).
+//!
+//! - [`render`]: subject, text and HTML from the compiled templates.
+//! - [`ses`]: the MIME message and Amazon SES v2.
+//! - [`link`]: signed one-click unsubscribe links.
+
+pub mod link;
+pub mod render;
+pub mod ses;

@@ -1,0 +1,143 @@
+//! One module per platform behind one small interface: a keyword page, the target of a similar
+//! search, a search by one word (for "similar by words"), and the enrichment of one creator.
+//! The drivers in [`super::search`] are written once over it.
+//!
+//! Adding a platform: a module here implementing [`PlatformSearch`], its variant of
+//! [`Platform`], and its line in [`module`].
+
+pub mod instagram;
+pub mod tiktok;
+pub mod youtube;
+
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    creator_api::{ApiCallError, CreatorApi},
+    search::{PageToken, SearchError},
+};
+use domain::{
+    creator::{Creator, CreatorRecord, FoundBy},
+    search::Platform,
+};
+
+/// A keyword page's creators, and where the keyword's next page starts (`None`: it has no more).
+#[derive(Debug, Default)]
+pub struct KeywordPage {
+    pub creators: Vec<CreatorRecord>,
+    pub next: Option<PageToken>,
+}
+
+/// The target of a similar search, as its platform describes it.
+#[derive(Debug, Clone, Default)]
+pub struct TargetProfile {
+    pub name: Option<String>,
+    pub bio: Option<String>,
+    pub followers: Option<u64>,
+    /// Platforms that name similar accounts themselves (Instagram's related profiles): those, in
+    /// the platform's order; `None` for platforms searched by the target's words.
+    pub related: Option<Vec<RelatedProfile>>,
+}
+
+/// An account the platform lists as related to the target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RelatedProfile {
+    pub username: String,
+    pub full_name: Option<String>,
+    pub verified: bool,
+    pub profile_pic_url: Option<String>,
+}
+
+/// What a platform does for the search drivers. Methods return boxed futures so the registry can
+/// hand out `&'static dyn PlatformSearch`.
+pub trait PlatformSearch: Sync {
+    fn platform(&self) -> Platform;
+
+    /// The public address of the account `handle`.
+    fn profile_url(&self, handle: &str) -> String;
+
+    /// One page of creators for `keyword`, from `from` (the first page when `None`).
+    fn keyword_page<'a>(
+        &'a self,
+        api: &'a CreatorApi,
+        keyword: &'a str,
+        from: Option<&'a PageToken>,
+        region: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<KeywordPage, SearchError>>;
+
+    /// The similar search's target; a missing, private or deactivated one is
+    /// [`SearchError::Target`] with a message for the user.
+    fn similar_target<'a>(
+        &'a self,
+        api: &'a CreatorApi,
+        handle: &'a str,
+    ) -> BoxFuture<'a, Result<TargetProfile, SearchError>>;
+
+    /// Accounts found by one word of the target (the target itself left out).
+    fn word_search<'a>(
+        &'a self,
+        api: &'a CreatorApi,
+        word: &'a str,
+        target: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<CreatorRecord>, SearchError>>;
+
+    /// Whether `record` needs [`Self::enrich`] (a look-up, paid for) to be complete.
+    fn needs_enrichment(&self, _record: &CreatorRecord) -> bool {
+        true
+    }
+
+    /// Fills in the creator's bio, follower count and emails from its own profile; a failed,
+    /// private or missing profile leaves the creator as found.
+    fn enrich<'a>(
+        &'a self,
+        api: &'a CreatorApi,
+        record: &'a mut CreatorRecord,
+    ) -> BoxFuture<'a, ()>;
+}
+
+/// The module of `platform`.
+pub fn module(platform: Platform) -> &'static dyn PlatformSearch {
+    match platform {
+        Platform::TikTok => &tiktok::TikTok,
+        Platform::Instagram => &instagram::Instagram,
+        Platform::YouTube => &youtube::YouTube,
+    }
+}
+
+/// A search endpoint's 404 means "nothing found", not a failure.
+pub(crate) fn or_empty<T: Default>(result: Result<T, ApiCallError>) -> Result<T, ApiCallError> {
+    match result {
+        Err(ApiCallError::NotFound) => Ok(T::default()),
+        other => other,
+    }
+}
+
+pub(crate) fn private(target: &str, platform: &str) -> SearchError {
+    SearchError::Target(format!(
+        "The {platform} account @{target} is private, so similar creators cannot be found."
+    ))
+}
+
+/// A failed look-up of the similar-search target: 404 means the account does not exist.
+pub(crate) fn target_error(e: ApiCallError, platform: &str, target: &str) -> SearchError {
+    match e {
+        ApiCallError::NotFound => {
+            SearchError::Target(format!("The {platform} account @{target} was not found."))
+        }
+        other => SearchError::Api(other),
+    }
+}
+
+/// A creator found by similarity to `target`, without a video.
+pub(crate) fn similar_record(platform: Platform, creator: Creator, target: &str) -> CreatorRecord {
+    CreatorRecord {
+        platform,
+        creator,
+        video: None,
+        hashtags: Vec::new(),
+        found_by: FoundBy::SimilarTo(target.to_owned()),
+        relevance: None,
+        published_at: None,
+    }
+}

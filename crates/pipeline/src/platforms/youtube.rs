@@ -1,0 +1,204 @@
+//! YouTube: video search (`/v1/youtube/search`, a continuation token) for keyword pages and for
+//! the words of similar searches, and channels (`/v1/youtube/channel`) for the target and for
+//! enrichment.
+
+use futures::{future::BoxFuture, FutureExt as _};
+
+use super::{or_empty, target_error, KeywordPage, PlatformSearch, TargetProfile};
+use crate::{
+    creator_api::CreatorApi, parse::YouTubeChannel, parse::YouTubeSearch, search::PageToken,
+    search::SearchError,
+};
+use domain::{
+    creator::hashtags_in, creator::Creator, creator::CreatorRecord, creator::FoundBy,
+    creator::Video, creator::VideoStatistics, search::Platform,
+};
+
+pub struct YouTube;
+
+impl PlatformSearch for YouTube {
+    fn platform(&self) -> Platform {
+        Platform::YouTube
+    }
+
+    fn profile_url(&self, handle: &str) -> String {
+        format!("https://www.youtube.com/@{handle}")
+    }
+
+    fn keyword_page<'a>(
+        &'a self,
+        api: &'a CreatorApi,
+        keyword: &'a str,
+        from: Option<&'a PageToken>,
+        _region: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<KeywordPage, SearchError>> {
+        async move {
+            let token = match from {
+                Some(PageToken::Token(t)) => Some(t.as_str()),
+                _ => None,
+            };
+            let (creators, next) = search(
+                api,
+                keyword,
+                token,
+                FoundBy::Keyword(keyword.to_owned()),
+                None,
+            )
+            .await?;
+            let next = next.filter(|_| !creators.is_empty()).map(PageToken::Token);
+            Ok(KeywordPage { creators, next })
+        }
+        .boxed()
+    }
+
+    fn similar_target<'a>(
+        &'a self,
+        api: &'a CreatorApi,
+        handle: &'a str,
+    ) -> BoxFuture<'a, Result<TargetProfile, SearchError>> {
+        async move {
+            let channel: YouTubeChannel = api
+                .get("/v1/youtube/channel", &[("handle", handle)])
+                .await
+                .map_err(|e| target_error(e, "YouTube", handle))?;
+            if channel.channel_id.is_none() && channel.name.is_none() {
+                return Err(SearchError::Target(format!(
+                    "The YouTube channel @{handle} was not found."
+                )));
+            }
+            Ok(TargetProfile {
+                name: channel.name,
+                bio: channel.description,
+                followers: channel.subscriber_count,
+                related: None,
+            })
+        }
+        .boxed()
+    }
+
+    fn word_search<'a>(
+        &'a self,
+        api: &'a CreatorApi,
+        word: &'a str,
+        target: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<CreatorRecord>, SearchError>> {
+        async move {
+            // One page per word: later pages drift away from what made the target similar.
+            let (creators, _next) = search(
+                api,
+                word,
+                None,
+                FoundBy::SimilarTo(target.to_owned()),
+                Some(target),
+            )
+            .await?;
+            Ok(creators)
+        }
+        .boxed()
+    }
+
+    fn enrich<'a>(
+        &'a self,
+        api: &'a CreatorApi,
+        record: &'a mut CreatorRecord,
+    ) -> BoxFuture<'a, ()> {
+        async move {
+            let handle = record.creator.unique_id.clone();
+            let Ok(channel) = api
+                .get::<YouTubeChannel>("/v1/youtube/channel", &[("handle", &handle)])
+                .await
+            else {
+                return;
+            };
+            record.creator.followers = channel.subscriber_count.or(record.creator.followers);
+            if let Some(avatar) = channel.avatar_url() {
+                record.creator.profile_pic_url = Some(avatar);
+            }
+            let mut extra = channel.link_texts();
+            extra.extend(channel.email.clone());
+            record.set_bio(channel.description, &extra);
+        }
+        .boxed()
+    }
+}
+
+/// One page of videos for `query`, as one creator per channel; the next page's token.
+async fn search(
+    api: &CreatorApi,
+    query: &str,
+    token: Option<&str>,
+    found_by: FoundBy,
+    exclude: Option<&str>,
+) -> Result<(Vec<CreatorRecord>, Option<String>), SearchError> {
+    let mut params = vec![("query", query)];
+    if let Some(token) = token {
+        params.push(("continuationToken", token));
+    }
+    let result: YouTubeSearch = or_empty(api.get("/v1/youtube/search", &params).await)?;
+    let mut creators: Vec<CreatorRecord> = Vec::new();
+    for video in result.videos.unwrap_or_default() {
+        let Some(channel) = video.channel else {
+            continue;
+        };
+        let handle = channel
+            .handle
+            .clone()
+            .map(|h| h.trim_start_matches('@').to_owned())
+            .filter(|h| !h.is_empty());
+        let Some(unique_id) = handle.clone().or_else(|| channel.id.clone()) else {
+            continue;
+        };
+        if exclude.is_some_and(|t| t.eq_ignore_ascii_case(&unique_id))
+            || creators.iter().any(|c| c.creator.unique_id == unique_id)
+        {
+            continue;
+        }
+        let profile_url = match (&handle, &channel.id) {
+            (Some(h), _) => format!("https://www.youtube.com/@{h}"),
+            (None, Some(id)) => format!("https://www.youtube.com/channel/{id}"),
+            (None, None) => continue,
+        };
+        let description = video.title.unwrap_or_default();
+        let published_at = video
+            .published_time
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.timestamp());
+        let mut record = CreatorRecord {
+            platform: Platform::YouTube,
+            creator: Creator {
+                name: channel.title.clone().unwrap_or_else(|| unique_id.clone()),
+                unique_id,
+                followers: None,
+                avatar_url: channel.thumbnail.clone(),
+                profile_pic_url: channel.thumbnail,
+                bio: None,
+                emails: Vec::new(),
+                verified: false,
+                profile_url,
+            },
+            video: Some(Video {
+                description: description.clone(),
+                url: video.url.or_else(|| {
+                    video
+                        .id
+                        .map(|id| format!("https://www.youtube.com/watch?v={id}"))
+                }),
+                statistics: VideoStatistics {
+                    views: video.view_count_int,
+                    ..Default::default()
+                },
+            }),
+            hashtags: hashtags_in(&description),
+            found_by: found_by.clone(),
+            relevance: None,
+            published_at,
+        };
+        record.set_bio(None, &[]);
+        creators.push(record);
+    }
+    Ok((
+        creators,
+        result.continuation_token.filter(|t| !t.is_empty()),
+    ))
+}

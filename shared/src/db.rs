@@ -1,0 +1,166 @@
+//! PostgreSQL: the per-container pool. The queries, grouped by table, and the migrations are in
+//! the `db` crate, which re-exports this module.
+
+use std::str::FromStr;
+
+use anyhow::Context as _;
+use deadpool_postgres::{
+    ClientWrapper, Hook, HookError, Manager, ManagerConfig, Metrics, RecyclingMethod, Runtime,
+};
+use tokio_postgres::config::SslMode;
+
+use crate::config::DatabaseConfig;
+
+pub use deadpool_postgres::{GenericClient, Pool, PoolError, Transaction};
+
+/// A connection taken from the pool.
+pub type PoolClient = deadpool_postgres::Object;
+
+/// A pooled connection idle for longer than this is verified with a round trip before reuse.
+pub const VERIFY_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Builds the connection pool. Call once per container, in `main`, and share it across invocations.
+///
+/// The pool is small on purpose: a Lambda container serves one invocation at a time (the SQS worker
+/// handles a batch's records concurrently, which is what the second connection is for), and the
+/// database's `max_connections` is shared by every warm container of every function. Two per
+/// container keeps a burst of 100 containers within a single small instance's limit.
+///
+/// No connection is opened here: the first query opens one, so a cold start never waits for the
+/// database unless the invocation needs it. A connection idle for more than
+/// [`VERIFY_AFTER_IDLE`] is verified with a round trip before reuse, because a container frozen
+/// between invocations can hold sockets the server has long closed; back-to-back requests skip
+/// that round trip.
+pub fn pool(config: &DatabaseConfig) -> anyhow::Result<Pool> {
+    let (url, verify) = normalize_sslmode(&config.url);
+    let mut pg = tokio_postgres::Config::from_str(&url)
+        .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+    // A dead peer is noticed in about half a minute (keepalives), and unacknowledged writes give
+    // up after 10 s (TCP_USER_TIMEOUT), instead of the kernel's two hours.
+    pg.connect_timeout(config.connect_timeout)
+        .keepalives(true)
+        .keepalives_idle(std::time::Duration::from_secs(15))
+        .keepalives_interval(std::time::Duration::from_secs(5))
+        .keepalives_retries(3)
+        .tcp_user_timeout(std::time::Duration::from_secs(10));
+    // Set after connecting rather than as startup options, which PgBouncer refuses.
+    let session = format!(
+        "SET statement_timeout = {}; SET idle_in_transaction_session_timeout = 60000",
+        config.statement_timeout.as_millis()
+    );
+    if pg.get_application_name().is_none() {
+        pg.application_name(
+            std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+                .as_deref()
+                .unwrap_or("gemz"),
+        );
+    }
+    let manager_config = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let manager = if pg.get_ssl_mode() == SslMode::Require || verify {
+        Manager::from_config(pg, tls_connector()?, manager_config)
+    } else {
+        Manager::from_config(pg, tokio_postgres::NoTls, manager_config)
+    };
+    let verify_timeout = config.connect_timeout;
+    Pool::builder(manager)
+        .post_create(Hook::async_fn(
+            move |client: &mut ClientWrapper, _: &Metrics| {
+                let session = session.clone();
+                Box::pin(async move {
+                    client
+                        .batch_execute(&session)
+                        .await
+                        .map_err(|e| HookError::Message(format!("session settings: {e}").into()))
+                })
+            },
+        ))
+        .pre_recycle(Hook::async_fn(
+            move |client: &mut ClientWrapper, metrics: &Metrics| {
+                let idle = metrics.last_used();
+                Box::pin(async move {
+                    // A connection in use a moment ago is alive; one idle for longer may belong to a
+                    // container that was frozen, and its socket may be long dead: a round trip
+                    // proves it, and a failed one discards it for a fresh connection.
+                    if idle < VERIFY_AFTER_IDLE {
+                        return Ok(());
+                    }
+                    match tokio::time::timeout(verify_timeout, client.simple_query("")).await {
+                        Ok(Ok(_)) => Ok(()),
+                        _ => Err(HookError::Message("connection failed verification".into())),
+                    }
+                })
+            },
+        ))
+        .max_size(config.pool_size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(config.acquire_timeout))
+        .create_timeout(Some(config.connect_timeout))
+        .recycle_timeout(Some(config.connect_timeout))
+        .build()
+        .context("Failed to build the database pool")
+}
+
+/// libpq's `verify-ca` / `verify-full` are not understood by tokio-postgres; both mean "TLS, and
+/// check the certificate", which is what the rustls connector always does.
+fn normalize_sslmode(url: &str) -> (String, bool) {
+    let mut verify = false;
+    let mut out = url.to_owned();
+    for mode in ["sslmode=verify-full", "sslmode=verify-ca"] {
+        if out.contains(mode) {
+            out = out.replace(mode, "sslmode=require");
+            verify = true;
+        }
+    }
+    (out, verify)
+}
+
+/// rustls with the system's root certificates, plus the PEM bundle named by `DATABASE_CA_CERT_PATH`
+/// (RDS and Supabase sign with their own CAs, which system stores do not hold).
+fn tls_connector() -> anyhow::Result<tokio_postgres_rustls::MakeRustlsConnect> {
+    let extra = std::env::var("DATABASE_CA_CERT_PATH").ok();
+    let roots = crate::tls::roots(extra.as_deref())?;
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(
+        crate::tls::client_config(roots)?,
+    ))
+}
+
+/// True when the error means the database cannot be reached right now (as opposed to a bad query),
+/// so the request should be answered 503 and a queue message retried.
+pub fn is_unavailable(err: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    if err.is_closed() {
+        return true;
+    }
+    if let Some(code) = err.code() {
+        return [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::TOO_MANY_CONNECTIONS,
+            SqlState::QUERY_CANCELED,
+            // Transient by nature: the same request succeeds when retried.
+            SqlState::T_R_DEADLOCK_DETECTED,
+            SqlState::T_R_SERIALIZATION_FAILURE,
+        ]
+        .contains(code);
+    }
+    // No SQL state: an I/O or protocol failure on the socket.
+    std::error::Error::source(err).is_some_and(|s| s.is::<std::io::Error>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_full_becomes_require_with_verification() {
+        let (url, verify) = normalize_sslmode("postgres://u@h/db?sslmode=verify-full");
+        assert_eq!(url, "postgres://u@h/db?sslmode=require");
+        assert!(verify);
+        let (url, verify) = normalize_sslmode("postgres://u@h/db");
+        assert_eq!(url, "postgres://u@h/db");
+        assert!(!verify);
+    }
+}
