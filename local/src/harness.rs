@@ -58,7 +58,7 @@ pub async fn seed_event_ids(client: &tokio_postgres::Client) -> Result<(), tokio
     Ok(())
 }
 
-/// moto's server, which plays SQS, SES and S3 (`scripts/test` starts it).
+/// moto's server, which plays SQS, SES and S3 (`local up` starts it for `scripts/test`).
 fn emulator() -> String {
     std::env::var("AWS_ENDPOINT_URL_SQS").unwrap_or_default()
 }

@@ -1,12 +1,21 @@
-//! `local` — the product on a developer machine.
+//! `local` — the product on a developer machine, and the one owner of the servers it needs.
 //!
 //! ```text
 //! local serve                        everything, in the foreground, until Ctrl-C
 //! local token USER_ID [--email A]    a bearer token for USER_ID (valid 24 h), with an email claim
+//! local onboard URL USER_ID          completes USER_ID's onboarding on the API at URL
 //! local mail                         the emails sent so far (by `local serve`), as JSON lines
 //! local migrate                      apply migrations to DATABASE_URL
 //! local rie FUNCTION [EVENT] [--arm64]  one invocation under AWS's Runtime Interface Emulator (scripts/invoke)
 //! local invoke FUNCTION EVENT.json   run one HTTP function's handler with an event file
+//! local up [--pgbouncer] [--drop-test-databases] [--] COMMAND [ARGS...]
+//!                                    COMMAND with PostgreSQL, moto (and PgBouncer) brought up
+//!                                    when missing and stopped after it (scripts/test)
+//! local pgbouncer-packages           the packages whose tests also run through PgBouncer
+//! local artifacts [--list]           every event through its arm64 artifact (scripts/check-artifacts);
+//!                                    --list: only which function each event goes to
+//! local contract-fuzz                schemathesis against `local serve` (scripts/contract-fuzz)
+//! local bench                        the benchmarks, then the load against `local serve` (scripts/bench)
 //! ```
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
@@ -23,24 +32,6 @@ fn state_dir() -> PathBuf {
     std::env::var_os("GEMZ_STATE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(".local"))
-}
-
-/// Resolves on the first SIGINT (Ctrl-C), SIGTERM (what `timeout`, service managers and CI
-/// runners send) or SIGHUP (a closed terminal): each stops everything `serve` started.
-/// The handlers are installed when this is called, not when the future is first polled.
-fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut term = signal(SignalKind::terminate())?;
-    let mut hup = signal(SignalKind::hangup())?;
-    Ok(async move {
-        let name = tokio::select! {
-            _ = int.recv() => "SIGINT",
-            _ = term.recv() => "SIGTERM",
-            _ = hup.recv() => "SIGHUP",
-        };
-        eprintln!("{name}: stopping...");
-    })
 }
 
 #[tokio::main]
@@ -63,6 +54,30 @@ async fn main() -> anyhow::Result<()> {
             let code = local::invoke::run(&root, &state_dir(), &rest).await?;
             std::process::exit(code);
         }
+        ["onboard", url, user] => {
+            let token = Auth::from_env_or_file(&state_dir())?.mint(user, 24)?;
+            local::served::onboard(url.trim_end_matches('/'), &token).await
+        }
+        ["up", rest @ ..] => {
+            let rest: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+            std::process::exit(local::up::run(&state_dir(), &rest).await?);
+        }
+        ["pgbouncer-packages"] => {
+            for name in local::packages::pgbouncer(&std::env::current_dir()?)? {
+                println!("{name}");
+            }
+            Ok(())
+        }
+        ["artifacts"] => {
+            let root = std::env::current_dir()?;
+            std::process::exit(local::artifacts::run(&root, &state_dir()).await?);
+        }
+        ["artifacts", "--list"] => local::artifacts::list(&std::env::current_dir()?),
+        ["contract-fuzz"] => {
+            let root = std::env::current_dir()?;
+            std::process::exit(local::contract_fuzz::run(&root, &state_dir()).await?);
+        }
+        ["bench"] => std::process::exit(local::benchmarks::run(&state_dir()).await?),
         ["mail"] => local::mail::print(&state_dir()).await,
         ["migrate"] => {
             let config = shared::runtime::init().await?;
@@ -83,7 +98,12 @@ async fn main() -> anyhow::Result<()> {
             print_response(response);
             Ok(())
         }
-        _ => bail!("usage: local serve | local token USER_ID [--email ADDRESS] | local mail | local rie FUNCTION [EVENT] [--arm64] | local migrate | local invoke FUNCTION EVENT.json"),
+        _ => bail!(
+            "usage: local serve | local token USER_ID [--email ADDRESS] | local onboard URL USER_ID | local mail \
+             | local rie FUNCTION [EVENT] [--arm64] | local migrate | local invoke FUNCTION EVENT.json \
+             | {} | local pgbouncer-packages | local artifacts [--list] | local contract-fuzz | local bench",
+            local::up::USAGE
+        ),
     }
 }
 
@@ -93,7 +113,7 @@ async fn serve() -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
     // Servers are started after the signal handlers are installed, so a signal that arrives
     // while they start still stops them; a killed earlier run's leftovers are stopped first.
-    let mut stop = Box::pin(stop_signal()?);
+    let mut stop = Box::pin(local::signals::first()?);
     local::procs::reap_leftovers(&dir);
     let (postgres, sqs) = tokio::select! {
         started = start_services(&dir) => started?,
@@ -193,7 +213,9 @@ async fn serve() -> anyhow::Result<()> {
     eprintln!("Ctrl-C, SIGTERM or SIGHUP stops everything this started.");
     let router = local::gateway::router(Arc::clone(&app), auth);
     axum::serve(listener, router)
-        .with_graceful_shutdown(stop)
+        .with_graceful_shutdown(async move {
+            stop.await;
+        })
         .await?;
     let _ = stop_tx.send(true);
     let _ = tokio::join!(poller, sweeper, mailer);

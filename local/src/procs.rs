@@ -1,16 +1,17 @@
 //! The servers `local` starts, recorded so that none outlives it.
 //!
-//! Each server started (moto's server, a private PostgreSQL cluster) leaves a small file in
-//! `<state dir>/children/` while it runs: `moto-PID` or `postgres-PID`, holding the cluster's
-//! folder (empty for moto) on its first line and the pid of the process that started it on the
-//! second. A clean stop removes the file. A run that was killed (SIGKILL, a crash) leaves its
-//! files behind, and the next start calls [`reap_leftovers`], which stops what they name and
-//! deletes the clusters, unless the process that started them is still running. `scripts/lib.sh` writes and reaps the same files, so a killed script and a
-//! killed `local serve` are cleaned up by whichever starts next.
+//! Each server started (moto's server, a private PostgreSQL cluster, PgBouncer) leaves a small
+//! file in `<state dir>/children/` while it runs: `moto-PID`, `postgres-PID` or `pgbouncer-PID`,
+//! holding the server's folder (empty for moto) on its first line and the pid of the `local`
+//! that started it on the second. A clean stop removes the file. A run that was killed (SIGKILL,
+//! a crash) leaves its files behind, and the next start calls [`reap_leftovers`], which stops
+//! what they name and deletes their folders, unless the process that started them is still
+//! running (an outer `local up` whose command runs another `local`, say).
 //!
-//! Private clusters live in the system's temporary folder, never in the checkout: `initdb` and
-//! `postgres` refuse to run as root, so as root they run as the `postgres` user, which cannot reach
-//! a checkout under a private (0700) folder such as root's home.
+//! Private clusters and PgBouncer's folders live in the system's temporary folder, never in the
+//! checkout: `initdb`, `postgres` and `pgbouncer` refuse to run as root, so as root they run as
+//! the `postgres` user, which cannot reach a checkout under a private (0700) folder such as
+//! root's home.
 
 use std::{
     path::{Path, PathBuf},
@@ -30,13 +31,14 @@ fn children_dir(state_dir: &Path) -> PathBuf {
 pub struct Record(PathBuf);
 
 impl Record {
-    /// Records a server: `kind` is `moto` or `postgres`; `note` the cluster's folder.
+    /// Records a server: `kind` is `moto`, `postgres` or `pgbouncer`; `note` its folder. This
+    /// process is recorded as its owner.
     pub fn write(state_dir: &Path, kind: &str, pid: u32, note: &str) -> anyhow::Result<Self> {
         let dir = children_dir(state_dir);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("Failed to create {}", dir.display()))?;
         let path = dir.join(format!("{kind}-{pid}"));
-        std::fs::write(&path, note)
+        std::fs::write(&path, format!("{note}\n{}\n", std::process::id()))
             .with_context(|| format!("Failed to write {}", path.display()))?;
         Ok(Self(path))
     }
@@ -84,8 +86,8 @@ pub fn runs(pid: u32, marker: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether `pid` runs (a zombie does not: it has exited, only its parent's wait is missing).
 fn alive(pid: u32) -> bool {
-    // A zombie has exited; only its parent's wait is missing.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => !stat
             .rsplit_once(')')
@@ -111,32 +113,34 @@ pub fn stop_pid(pid: u32, signal: &str, grace: Duration) {
     }
 }
 
-/// Stops every server a killed earlier run left behind, and deletes its clusters.
+/// Stops every server a killed earlier run left behind, and deletes its folders.
 pub fn reap_leftovers(state_dir: &Path) {
     for (kind, pid, note, owner) in records(state_dir) {
         if owner.is_some_and(|o| o != std::process::id() && alive(o)) {
-            // Started by a run that is still going (a script running `local serve`, say).
+            // Started by a run that is still going (`local up` running `local serve`, say).
             continue;
         }
         let marker = match kind.as_str() {
             "moto" => "moto.server",
             "postgres" => "postgres",
+            "pgbouncer" => "pgbouncer",
             _ => continue,
         };
         if runs(pid, marker) {
             eprintln!("stopping {kind} (pid {pid}) left by an earlier run");
-            // SIGQUIT is PostgreSQL's immediate shutdown; moto stops on SIGTERM.
+            // SIGQUIT is PostgreSQL's immediate shutdown; moto and PgBouncer stop on SIGTERM.
             let signal = if kind == "postgres" { "QUIT" } else { "TERM" };
             stop_pid(pid, signal, Duration::from_secs(10));
         }
-        if kind == "postgres" && note.contains("gemz-pg") {
+        // Both folder names (`gemz-pg-…`, `gemz-pgbouncer-…`) start so: nothing else is deleted.
+        if note.contains("gemz-pg") {
             let _ = std::fs::remove_dir_all(&note);
         }
         let _ = std::fs::remove_file(children_dir(state_dir).join(format!("{kind}-{pid}")));
     }
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -155,10 +159,16 @@ pub fn as_postgres(program: &Path) -> Command {
     }
 }
 
-/// A new, empty folder for a private PostgreSQL cluster, owned by whoever runs the server and
-/// reachable by them: under `$TMPDIR` when they can traverse it, else under `/tmp`.
+/// A new, empty folder for a private PostgreSQL cluster (see [`server_dir`]).
 pub fn cluster_dir() -> anyhow::Result<PathBuf> {
-    let name = format!("gemz-pg-{}", uuid::Uuid::new_v4().simple());
+    server_dir("gemz-pg")
+}
+
+/// A new, empty folder `<prefix>-<random>` for a server's files, owned by whoever runs the server
+/// and reachable by them (the `postgres` user when we are root): under `$TMPDIR` when they can
+/// traverse it, else under `/tmp`.
+pub fn server_dir(prefix: &str) -> anyhow::Result<PathBuf> {
+    let name = format!("{prefix}-{}", uuid::Uuid::new_v4().simple());
     let tmp = std::env::temp_dir();
     let root = is_root();
     let base = if !root
@@ -186,4 +196,17 @@ pub fn cluster_dir() -> anyhow::Result<PathBuf> {
         }
     }
     Ok(dir)
+}
+
+/// `program` as a server tied to this process: the kernel sends it SIGTERM when the thread that
+/// started it exits, however that happens (`setpriv --pdeathsig`; the records cover what this
+/// cannot), and as root it runs as the `postgres` user. `setpriv` execs `program`, so the child's
+/// pid is the server's.
+pub fn tied_server(program: &Path) -> Command {
+    let mut c = Command::new("setpriv");
+    if is_root() {
+        c.args(["--reuid=postgres", "--regid=postgres", "--init-groups"]);
+    }
+    c.arg("--pdeathsig=TERM").arg(program);
+    c
 }

@@ -13,20 +13,32 @@ use anyhow::{bail, Context};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-/// The emulator for this machine: `GEMZ_RIE`, else the one in the installed `aws-sam-cli`.
+/// The emulator for this machine: `GEMZ_RIE`, else the one in `aws-sam-cli` (installed when
+/// absent).
 pub fn emulator() -> anyhow::Result<PathBuf> {
     if let Some(path) = std::env::var_os("GEMZ_RIE") {
         return Ok(PathBuf::from(path));
     }
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import os, samcli; print(os.path.dirname(samcli.__file__))",
-        ])
-        .output()
-        .context("python3 is needed to find aws-sam-cli")?;
+    let find = || {
+        std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import os, samcli; print(os.path.dirname(samcli.__file__))",
+            ])
+            .stderr(std::process::Stdio::null())
+            .output()
+            .context("python3 is needed to find aws-sam-cli")
+    };
+    let mut out = find()?;
     if !out.status.success() {
-        bail!("aws-sam-cli is not installed (pip install aws-sam-cli; scripts/test does this)");
+        crate::services::pip_install(
+            "aws-sam-cli",
+            "aws-sam-cli, which ships the Runtime Interface Emulator",
+        )?;
+        out = find()?;
+    }
+    if !out.status.success() {
+        bail!("aws-sam-cli is not installed (pip install aws-sam-cli)");
     }
     let arch = match std::env::consts::ARCH {
         "aarch64" => "arm64",

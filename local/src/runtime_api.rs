@@ -1,6 +1,16 @@
 //! A local implementation of the Lambda Runtime API (`/2018-06-01/runtime/...`), so the real
 //! compiled function binaries can be run and fed events as Lambda (and `sam local invoke`) would,
 //! without Docker.
+//!
+//! The tests run the binaries under AWS's own emulator instead (`rie`, the RIE), the closer copy
+//! of Lambda. The benchmarks (`bench`) keep this one, because it measures what they report and
+//! nothing else: it notes when a function first polls `/next` (the end of its cold start; the
+//! RIE starts the function only on the first invocation and reports just its own Init
+//! Duration), the function is its child (peak RSS read from /proc), and a warm invocation is the
+//! two loopback exchanges Lambda's API costs, with no emulator process in between (and none of
+//! `Rie::invoke`'s 100 ms wait for log lines). It needs no install either (the RIE ships in
+//! aws-sam-cli), and the cold-start figures in `BENCHMARKS.md`, compared across commits, are all
+//! taken under it: moving the bench to the RIE would change them.
 
 use std::{
     collections::HashMap,

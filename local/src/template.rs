@@ -18,6 +18,9 @@ pub struct Function {
     pub environment: BTreeMap<String, TemplateValue>,
     pub timeout_secs: u64,
     pub memory_mb: u64,
+    /// The route keys of its HTTP API events (`GET /jobs/{jobId}`), as API Gateway writes them
+    /// into an event's `routeKey`.
+    pub routes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,11 +55,34 @@ fn variables(node: &Value) -> BTreeMap<String, TemplateValue> {
         .unwrap_or_default()
 }
 
+/// The route keys of a function's `HttpApi` events.
+fn routes(props: &Value) -> Vec<String> {
+    props["Events"]
+        .as_mapping()
+        .into_iter()
+        .flat_map(|events| events.values())
+        .filter(|event| event["Type"].as_str() == Some("HttpApi"))
+        .filter_map(|event| {
+            let props = &event["Properties"];
+            Some(format!(
+                "{} {}",
+                props["Method"].as_str()?.to_uppercase(),
+                props["Path"].as_str()?
+            ))
+        })
+        .collect()
+}
+
 /// Every function of the template at `path`.
 pub fn functions(path: &Path) -> anyhow::Result<Vec<Function>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("Failed to read {}", path.display()))?;
-    let template: Value = serde_yaml_ng::from_str(&text).context("template.yaml is not YAML")?;
+    functions_in(&text)
+}
+
+/// Every function of the template `text`.
+pub fn functions_in(text: &str) -> anyhow::Result<Vec<Function>> {
+    let template: Value = serde_yaml_ng::from_str(text).context("template.yaml is not YAML")?;
     let globals = &template["Globals"]["Function"];
     let number = |node: &Value, key: &str| node.get(key).and_then(Value::as_u64);
     let mut out = Vec::new();
@@ -83,6 +109,7 @@ pub fn functions(path: &Path) -> anyhow::Result<Vec<Function>> {
             memory_mb: number(props, "MemorySize")
                 .or(number(globals, "MemorySize"))
                 .unwrap_or(128),
+            routes: routes(props),
         });
     }
     Ok(out)
@@ -101,6 +128,31 @@ pub fn function(path: &Path, binary: &str) -> anyhow::Result<Function> {
                 .join(", ")
         ),
     }
+}
+
+/// The function an event file is for: the one whose HTTP route is the event's `routeKey`; else
+/// (SQS, schedule and custom-resource events) the one whose binary names the file (`sweeper.json`,
+/// `start-scraping-tiktok.json`), the longest such name winning.
+pub fn function_for_event<'a>(
+    functions: &'a [Function],
+    file_stem: &str,
+    event: &serde_json::Value,
+) -> Option<&'a Function> {
+    let route = event["routeKey"].as_str();
+    functions
+        .iter()
+        .find(|f| route.is_some_and(|r| f.routes.iter().any(|own| own == r)))
+        .or_else(|| {
+            functions
+                .iter()
+                .filter(|f| {
+                    file_stem == f.binary
+                        || file_stem
+                            .strip_prefix(f.binary.as_str())
+                            .is_some_and(|rest| rest.starts_with('-'))
+                })
+                .max_by_key(|f| f.binary.len())
+        })
 }
 
 impl Function {
@@ -175,4 +227,46 @@ pub fn sqs_event_source(text: &str, binary: &str) -> anyhow::Result<EventSource>
         }
     }
     bail!("template.yaml gives {binary} no SQS event source")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn every_route_of_the_template_is_read_and_events_find_their_function() {
+        let functions = functions_in(BUILT_WITH).unwrap();
+        let unsubscribe = functions
+            .iter()
+            .find(|f| f.binary == "email-unsubscribe")
+            .unwrap();
+        assert_eq!(
+            unsubscribe.routes,
+            ["GET /email/unsubscribe", "POST /email/unsubscribe"]
+        );
+        let find = |stem: &str, event: serde_json::Value| {
+            function_for_event(&functions, stem, &event).map(|f| f.binary.as_str())
+        };
+        // By route: the file's name does not matter.
+        let patch = json!({"routeKey": "PATCH /onboarding/{step}"});
+        assert_eq!(find("onboarding-complete", patch), Some("onboarding-step"));
+        let one_click = json!({"routeKey": "POST /email/unsubscribe"});
+        assert_eq!(find("anything", one_click), Some("email-unsubscribe"));
+        // By name: the whole name, or a prefix before a dash.
+        assert_eq!(find("sweeper", json!({})), Some("sweeper"));
+        let records = json!({"Records": []});
+        assert_eq!(find("process-scraping", records), Some("process-scraping"));
+        assert_eq!(
+            find("start-scraping-tiktok", json!({})),
+            Some("start-scraping")
+        );
+        assert_eq!(
+            find("migrate", json!({"RequestType": "Create"})),
+            Some("migrate")
+        );
+        assert_eq!(find("sweeperish", json!({})), None);
+        assert_eq!(find("nothing", json!({"routeKey": "GET /nowhere"})), None);
+    }
 }

@@ -1,8 +1,10 @@
-//! `local serve` as a process: where its private servers live, and that none outlives it.
+//! `local serve` and `local up` as processes: where their private servers live, and that none
+//! outlives them.
 //!
 //! Each test runs the real binary with a private PostgreSQL cluster (`GEMZ_PRIVATE_PG=1`) and its
-//! own moto server, its state folder inside a 0700 folder (as a clone in root's home or in a
-//! `mktemp -d` folder would be), and reads the records the binary keeps of what it started.
+//! own moto server (and PgBouncer, for `local up`, when installed), its state folder inside a 0700
+//! folder (as a clone in root's home or in a `mktemp -d` folder would be), and reads the records
+//! the binary keeps of what it started.
 
 use std::{
     io::{BufRead, BufReader},
@@ -263,4 +265,174 @@ fn local_serve_runs_and_stops_as_an_ordinary_user() {
     wait_exit(&mut child);
     assert_gone(&recorded, port);
     let _ = std::fs::remove_dir_all(&home);
+}
+
+/// `local up` with nothing given: it starts a private cluster and moto (and PgBouncer when
+/// installed), none of the addresses inherited from the test's own environment.
+fn local_up(state: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_local"));
+    command
+        .arg("up")
+        .args(args)
+        .env("GEMZ_STATE_DIR", state)
+        .env("GEMZ_PRIVATE_PG", "1");
+    for name in [
+        "DATABASE_URL",
+        "TEST_DATABASE_URL",
+        "PGBOUNCER_URL",
+        "AWS_ENDPOINT_URL_SQS",
+        "AWS_ENDPOINT_URL_SESV2",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ] {
+        command.env_remove(name);
+    }
+    command
+}
+
+fn pgbouncer_installed() -> bool {
+    Path::new("/usr/sbin/pgbouncer").exists()
+}
+
+/// `kind-PID` file names of the records, as `ls` printed them, as `(kind, pid)`.
+fn parse_records(text: &str) -> Vec<(String, u32)> {
+    text.lines()
+        .filter_map(|l| {
+            let (kind, pid) = l.trim().rsplit_once('-')?;
+            Some((kind.to_owned(), pid.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn local_up_gives_its_command_the_servers_and_its_exit_status_and_a_nested_one_starts_nothing() {
+    let folder = PrivateFolder::new();
+    let state = folder.state();
+    let env_file = folder.0.join("env");
+    let records_file = folder.0.join("records");
+    let pgbouncer = pgbouncer_installed();
+    let flags: &[&str] = if pgbouncer { &["--pgbouncer"] } else { &[] };
+    // The command is another `local up`, which finds everything in its environment.
+    let script = format!(
+        "env > '{}'; ls '{}/children' > '{}'; exit 3",
+        env_file.display(),
+        state.display(),
+        records_file.display()
+    );
+    let mut args = flags.to_vec();
+    args.extend(["--", env!("CARGO_BIN_EXE_local"), "up"]);
+    args.extend(flags);
+    args.extend(["--", "sh", "-c", &script]);
+    let status = local_up(&state, &args).status().unwrap();
+    assert_eq!(status.code(), Some(3), "the command's status is passed on");
+
+    let env = std::fs::read_to_string(&env_file).unwrap();
+    let var = |name: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} is not in the command's environment:\n{env}"))
+            .to_owned()
+    };
+    let database = var("DATABASE_URL");
+    assert!(database.starts_with("postgres://postgres@127.0.0.1:"));
+    assert_ne!(database, "postgres://postgres@127.0.0.1:5432/gemz");
+    assert_eq!(var("TEST_DATABASE_URL"), database);
+    let sqs = var("AWS_ENDPOINT_URL_SQS");
+    assert!(sqs.starts_with("http://127.0.0.1:"), "{sqs}");
+    assert_eq!(var("AWS_ENDPOINT_URL_SESV2"), sqs);
+    assert_eq!(var("AWS_ENDPOINT_URL_S3"), sqs);
+    assert_eq!(var("AWS_ACCESS_KEY_ID"), "test");
+    if pgbouncer {
+        assert_ne!(var("PGBOUNCER_URL"), database);
+    }
+
+    // One of each, all started by the outer run, and none left running.
+    let mut recorded = parse_records(&std::fs::read_to_string(&records_file).unwrap());
+    recorded.sort();
+    let kinds: Vec<&str> = recorded.iter().map(|(k, _)| k.as_str()).collect();
+    let mut expected = vec!["moto", "postgres"];
+    if pgbouncer {
+        expected.insert(1, "pgbouncer");
+    }
+    assert_eq!(kinds, expected, "{recorded:?}");
+    let servers: Vec<(String, u32, String)> = recorded
+        .into_iter()
+        .map(|(kind, pid)| (kind, pid, String::new()))
+        .collect();
+    assert_gone(&servers, free_port());
+    assert!(procs::recorded(&state).is_empty());
+}
+
+#[test]
+fn local_up_passes_sigterm_to_its_command_and_stops_what_it_started() {
+    let folder = PrivateFolder::new();
+    let state = folder.state();
+    let marker = folder.0.join("running");
+    let script = format!("touch '{}'; exec sleep 600", marker.display());
+    let mut up = local_up(&state, &["--", "sh", "-c", &script])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The command runs once everything is up.
+    let until = Instant::now() + Duration::from_secs(120);
+    while !marker.exists() {
+        assert!(Instant::now() < until, "local up did not run its command");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let servers = started(&state);
+    signal(&up, "TERM");
+    wait_exit(&mut up);
+    assert_eq!(
+        up.wait().unwrap().code(),
+        Some(143),
+        "the command ended by SIGTERM"
+    );
+    assert_gone(&servers, free_port());
+    assert!(procs::recorded(&state).is_empty());
+}
+
+#[test]
+fn a_killed_local_up_leaves_nothing_once_the_next_one_starts() {
+    let folder = PrivateFolder::new();
+    let state = folder.state();
+    let pid_file = folder.0.join("command-pid");
+    let script = format!("echo $$ > '{}'; exec sleep 600", pid_file.display());
+    let flags: &[&str] = if pgbouncer_installed() {
+        &["--pgbouncer", "--"]
+    } else {
+        &["--"]
+    };
+    let mut args = flags.to_vec();
+    args.extend(["sh", "-c", &script]);
+    let mut first = local_up(&state, &args)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(120);
+    let command: u32 = loop {
+        if let Some(pid) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+        {
+            break pid;
+        }
+        assert!(Instant::now() < until, "local up did not run its command");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let servers = procs::recorded(&state);
+    signal(&first, "KILL");
+    first.wait().unwrap();
+    // The command outlives a killed `local up`, as any orphan would; it is not a server.
+    procs::stop_pid(command, "KILL", Duration::from_secs(5));
+
+    let status = local_up(&state, &["true"]).status().unwrap();
+    assert!(status.success());
+    assert_gone(&servers, free_port());
+    for (kind, _, note) in &servers {
+        if kind != "moto" {
+            assert!(!Path::new(note).exists(), "{kind}'s folder {note} is left");
+        }
+    }
+    assert!(procs::recorded(&state).is_empty());
 }

@@ -1,88 +1,14 @@
 //! Bad input, isolation between users, and a database restart in the middle of searches, through
 //! the local gateway (real HTTP, real JWT check) over a real database and queue.
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+mod common;
 
-use local::{app::App, auth::Auth, services::Postgres};
-use pipeline::creator_api::CreatorApi;
+use std::time::{Duration, Instant};
+
+use common::serve;
+use local::{auth::Auth, services::Postgres};
 use serde_json::{json, Value};
-use shared::config::Config;
 use testkit::{Replay, TestDb, TestQueue};
-
-struct Api {
-    base: String,
-    http: reqwest::Client,
-    a: String,
-    b: String,
-    app: Arc<App>,
-}
-
-async fn serve(db_url: &str, pool: db::Pool, queue: &TestQueue, replay: &Replay) -> Api {
-    let config = Config::from_lookup(|k| match k {
-        "DATABASE_URL" => Some(db_url.to_owned()),
-        "SCRAPECREATORS_BASE_URL" => Some(replay.base_url().to_owned()),
-        _ => None,
-    })
-    .unwrap();
-    let api = CreatorApi::new(&config.creator_api, "k").unwrap();
-    let app = App::new(&config, pool, queue.queue(), None, api);
-    let auth = Auth::new(b"reliability");
-    let (a, b) = (
-        auth.mint("user_a", 1).unwrap(),
-        auth.mint("user_b", 1).unwrap(),
-    );
-    let router = local::gateway::router(app.clone(), auth);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    Api {
-        base,
-        http: shared::tls::http_client().unwrap().build().unwrap(),
-        a,
-        b,
-        app,
-    }
-}
-
-impl Api {
-    async fn send(
-        &self,
-        method: &str,
-        path: &str,
-        token: &str,
-        content_type: Option<&str>,
-        body: Option<Vec<u8>>,
-    ) -> (u16, String) {
-        let mut req = self
-            .http
-            .request(method.parse().unwrap(), format!("{}{path}", self.base))
-            .bearer_auth(token);
-        if let Some(ct) = content_type {
-            req = req.header("content-type", ct);
-        }
-        if let Some(b) = body {
-            req = req.body(b);
-        }
-        let res = req.send().await.unwrap();
-        (res.status().as_u16(), res.text().await.unwrap())
-    }
-
-    async fn json(&self, method: &str, path: &str, token: &str, body: Value) -> (u16, Value) {
-        let (status, text) = self
-            .send(
-                method,
-                path,
-                token,
-                Some("application/json"),
-                Some(body.to_string().into_bytes()),
-            )
-            .await;
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-}
 
 /// A request of the corpus: method, path, content type, body.
 type Probe<'a> = (&'a str, String, Option<&'a str>, Option<Vec<u8>>);
@@ -529,21 +455,11 @@ async fn no_route_reads_or_changes_another_users_data() {
 
     // Without a token, or with a forged one, nothing is reached at all.
     for path in ["/campaigns", "/onboarding/status", &format!("/jobs/{job}")] {
-        let res = api
-            .http
-            .get(format!("{}{path}", api.base))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 401);
-        let forged = api
-            .http
-            .get(format!("{}{path}", api.base))
-            .bearer_auth(Auth::new(b"other key").mint("user_a", 1).unwrap())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(forged.status(), 401);
+        let res = api.request("GET", path, None, None, None).await;
+        assert_eq!(res.status, 401);
+        let forged = Auth::new(b"other key").mint("user_a", 1).unwrap();
+        let res = api.request("GET", path, Some(&forged), None, None).await;
+        assert_eq!(res.status, 401);
     }
 }
 
@@ -558,9 +474,13 @@ async fn searches_survive_a_database_restart_and_requests_fail_fast_while_it_is_
     db::migrate(&mut pool.get().await.unwrap()).await.unwrap();
     let client = pool.get().await.unwrap();
     testkit::db::onboard(&client, "user_a").await.unwrap();
-    client.batch_execute("UPDATE system_configurations SET value = '5' WHERE key = 'max_running_searches_trial';
-                          UPDATE system_configurations SET value = '0' WHERE key = 'continuation_delay';
-                          UPDATE system_configurations SET value = '3' WHERE key = 'max_api_calls_tiktok_keyword';").await.unwrap();
+    for (key, value) in [
+        ("max_running_searches_trial", "5"),
+        ("continuation_delay", "0"),
+        ("max_api_calls_tiktok_keyword", "3"),
+    ] {
+        testkit::db::set_setting(&client, key, value).await;
+    }
     drop(client);
     let (queue, replay) = (TestQueue::new(5).await, Replay::start().await);
     let api = serve(&postgres.url, pool.clone(), &queue, &replay).await;

@@ -32,67 +32,15 @@ pub const VERIFY_AFTER_IDLE: std::time::Duration = std::time::Duration::from_sec
 /// between invocations can hold sockets the server has long closed; back-to-back requests skip
 /// that round trip.
 pub fn pool(config: &DatabaseConfig) -> anyhow::Result<Pool> {
-    let (url, verify) = normalize_sslmode(&config.url);
-    let mut pg = tokio_postgres::Config::from_str(&url)
-        .context("DATABASE_URL is not a valid PostgreSQL URL")?;
-    // A dead peer is noticed in about half a minute (keepalives), and unacknowledged writes give
-    // up after 10 s (TCP_USER_TIMEOUT), instead of the kernel's two hours.
-    pg.connect_timeout(config.connect_timeout)
-        .keepalives(true)
-        .keepalives_idle(std::time::Duration::from_secs(15))
-        .keepalives_interval(std::time::Duration::from_secs(5))
-        .keepalives_retries(3)
-        .tcp_user_timeout(std::time::Duration::from_secs(10));
+    let (pg, verify) = pg_config(&config.url, config.connect_timeout)?;
     // Set after connecting rather than as startup options, which PgBouncer refuses.
     let session = format!(
         "SET statement_timeout = {}; SET idle_in_transaction_session_timeout = 60000",
         config.statement_timeout.as_millis()
     );
-    if pg.get_application_name().is_none() {
-        pg.application_name(
-            std::env::var("AWS_LAMBDA_FUNCTION_NAME")
-                .as_deref()
-                .unwrap_or("gemz"),
-        );
-    }
-    let manager_config = ManagerConfig {
-        recycling_method: RecyclingMethod::Fast,
-    };
-    let manager = if pg.get_ssl_mode() == SslMode::Require || verify {
-        Manager::from_config(pg, tls_connector()?, manager_config)
-    } else {
-        Manager::from_config(pg, tokio_postgres::NoTls, manager_config)
-    };
-    let verify_timeout = config.connect_timeout;
-    Pool::builder(manager)
-        .post_create(Hook::async_fn(
-            move |client: &mut ClientWrapper, _: &Metrics| {
-                let session = session.clone();
-                Box::pin(async move {
-                    client
-                        .batch_execute(&session)
-                        .await
-                        .map_err(|e| HookError::Message(format!("session settings: {e}").into()))
-                })
-            },
-        ))
-        .pre_recycle(Hook::async_fn(
-            move |client: &mut ClientWrapper, metrics: &Metrics| {
-                let idle = metrics.last_used();
-                Box::pin(async move {
-                    // A connection in use a moment ago is alive; one idle for longer may belong to a
-                    // container that was frozen, and its socket may be long dead: a round trip
-                    // proves it, and a failed one discards it for a fresh connection.
-                    if idle < VERIFY_AFTER_IDLE {
-                        return Ok(());
-                    }
-                    match tokio::time::timeout(verify_timeout, client.simple_query("")).await {
-                        Ok(Ok(_)) => Ok(()),
-                        _ => Err(HookError::Message("connection failed verification".into())),
-                    }
-                })
-            },
-        ))
+    Pool::builder(manager(pg, verify)?)
+        .post_create(apply_session(session))
+        .pre_recycle(verify_when_idle(config.connect_timeout))
         .max_size(config.pool_size)
         .runtime(Runtime::Tokio1)
         .wait_timeout(Some(config.acquire_timeout))
@@ -100,6 +48,76 @@ pub fn pool(config: &DatabaseConfig) -> anyhow::Result<Pool> {
         .recycle_timeout(Some(config.connect_timeout))
         .build()
         .context("Failed to build the database pool")
+}
+
+/// The connection settings of `url`, and whether it asks for the certificate to be verified.
+fn pg_config(
+    url: &str,
+    connect_timeout: std::time::Duration,
+) -> anyhow::Result<(tokio_postgres::Config, bool)> {
+    let (url, verify) = normalize_sslmode(url);
+    let mut pg = tokio_postgres::Config::from_str(&url)
+        .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+    // A dead peer is noticed in about half a minute (keepalives), and unacknowledged writes give
+    // up after 10 s (TCP_USER_TIMEOUT), instead of the kernel's two hours.
+    pg.connect_timeout(connect_timeout)
+        .keepalives(true)
+        .keepalives_idle(std::time::Duration::from_secs(15))
+        .keepalives_interval(std::time::Duration::from_secs(5))
+        .keepalives_retries(3)
+        .tcp_user_timeout(std::time::Duration::from_secs(10));
+    if pg.get_application_name().is_none() {
+        pg.application_name(
+            std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+                .as_deref()
+                .unwrap_or("gemz"),
+        );
+    }
+    Ok((pg, verify))
+}
+
+/// TLS when the URL requires it (or asks for verification), plain TCP otherwise.
+fn manager(pg: tokio_postgres::Config, verify: bool) -> anyhow::Result<Manager> {
+    let manager_config = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    Ok(if pg.get_ssl_mode() == SslMode::Require || verify {
+        Manager::from_config(pg, tls_connector()?, manager_config)
+    } else {
+        Manager::from_config(pg, tokio_postgres::NoTls, manager_config)
+    })
+}
+
+/// Runs `session` (the session settings) on every new connection.
+fn apply_session(session: String) -> Hook {
+    Hook::async_fn(move |client: &mut ClientWrapper, _: &Metrics| {
+        let session = session.clone();
+        Box::pin(async move {
+            client
+                .batch_execute(&session)
+                .await
+                .map_err(|e| HookError::Message(format!("session settings: {e}").into()))
+        })
+    })
+}
+
+/// Before reuse, a round trip on a connection idle for [`VERIFY_AFTER_IDLE`] or longer.
+fn verify_when_idle(timeout: std::time::Duration) -> Hook {
+    Hook::async_fn(move |client: &mut ClientWrapper, metrics: &Metrics| {
+        let idle = metrics.last_used();
+        Box::pin(async move {
+            // A connection in use a moment ago is alive; one idle for longer may belong to a
+            // container that was frozen, and its socket may be long dead: a round trip
+            // proves it, and a failed one discards it for a fresh connection.
+            if idle < VERIFY_AFTER_IDLE {
+                return Ok(());
+            }
+            match tokio::time::timeout(timeout, client.simple_query("")).await {
+                Ok(Ok(_)) => Ok(()),
+                _ => Err(HookError::Message("connection failed verification".into())),
+            }
+        })
+    })
 }
 
 /// libpq's `verify-ca` / `verify-full` are not understood by tokio-postgres; both mean "TLS, and

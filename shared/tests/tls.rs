@@ -1,13 +1,11 @@
-//! The one TLS stack (rustls with ring) against a real TLS server on loopback, with a certificate
-//! authority made for the test: the HTTP client completes handshakes with servers it should trust
-//! and refuses those it should not. (The SQS client's test is in `tls_sqs.rs`: it sets
-//! `SSL_CERT_FILE`, which the process-wide root store reads once.)
-
-mod tls_server;
+//! The one TLS stack (rustls with ring) against a real TLS server on loopback (`testkit::tls`),
+//! with a certificate authority made for the test: the HTTP client completes handshakes with
+//! servers it should trust and refuses those it should not. (The SQS client's test is queue's
+//! `tests/tls_sqs.rs`: it sets `SSL_CERT_FILE`, which the process-wide root store reads once.)
 
 use std::time::Duration;
 
-use tls_server::{pki, serve, write_pem};
+use testkit::tls::{pki, serve, write_pem};
 
 #[tokio::test]
 async fn the_http_client_trusts_a_server_signed_by_its_roots_and_no_other() {

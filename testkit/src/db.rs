@@ -42,6 +42,18 @@ async fn admin_client(url: &str) -> tokio_postgres::Client {
     client
 }
 
+/// [`TestDb::set_setting`] on a connection of the caller's (a database behind a proxy, say).
+pub async fn set_setting(client: &tokio_postgres::Client, key: &str, value: &str) {
+    let updated = client
+        .execute(
+            "UPDATE system_configurations SET value = $2 WHERE key = $1",
+            &[&key, &value],
+        )
+        .await
+        .expect("update a setting");
+    assert_eq!(updated, 1, "no setting is named {key}");
+}
+
 /// Completes `user`'s onboarding with a 7-day trial starting now (a profile is created when
 /// absent), as `PATCH /onboarding/complete` would.
 pub async fn onboard(
@@ -150,6 +162,46 @@ impl TestDb {
         for user in users {
             onboard(&client, user).await.expect("onboard a test user");
         }
+    }
+
+    /// Stores `value` for the setting named `key`, as an operator's SQL would: no check of the
+    /// value (a broken one stays broken), no audit row. Panics unless exactly one setting has
+    /// that name.
+    pub async fn set_setting(&self, key: &str, value: &str) {
+        let client = self.client().await;
+        set_setting(&client, key, value).await;
+    }
+
+    /// Runs one statement and returns the rows it changed (panics on an error).
+    pub async fn execute(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> u64 {
+        self.client()
+            .await
+            .execute(sql, params)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Runs statements without parameters (panics on an error).
+    pub async fn batch_execute(&self, sql: &str) {
+        self.client()
+            .await
+            .batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// The stored status of search `job`; `None` once it is deleted.
+    pub async fn job_status(&self, job: uuid::Uuid) -> Option<String> {
+        self.client()
+            .await
+            .query_opt("SELECT status FROM scraping_jobs WHERE id = $1", &[&job])
+            .await
+            .expect("read a job's status")
+            .map(|row| row.get(0))
     }
 
     /// `SELECT count(*)` of a table, for "nothing was written" checks.

@@ -76,6 +76,11 @@ impl ApiRequest {
         self
     }
 
+    /// The route's key as API Gateway names it: `POST /campaigns`.
+    pub fn route_key(&self) -> String {
+        format!("{} {}", self.method, self.route)
+    }
+
     /// The event as API Gateway would send it.
     pub fn to_event(&self) -> Value {
         let raw_query = self
@@ -102,7 +107,7 @@ impl ApiRequest {
             "domainPrefix": "api",
             "http": {"method": self.method, "path": self.path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "testkit"},
             "requestId": uuid::Uuid::new_v4().to_string(),
-            "routeKey": format!("{} {}", self.method, self.route),
+            "routeKey": self.route_key(),
             "stage": "$default",
             "time": "22/Nov/2026:10:00:00 +0000",
             "timeEpoch": 1_795_000_000_000_i64
@@ -112,7 +117,7 @@ impl ApiRequest {
         }
         let mut event = json!({
             "version": "2.0",
-            "routeKey": format!("{} {}", self.method, self.route),
+            "routeKey": self.route_key(),
             "rawPath": self.path,
             "rawQueryString": raw_query,
             "headers": self.headers,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
-use crate::ApiError;
+use crate::{claim, ApiError, Result};
 use db::settings::Row;
 use domain::{admin::Admins, settings::Definition, settings::ValueType};
 
@@ -40,7 +40,7 @@ where
     Fut: Future<Output = crate::Result<Response<Body>>> + 's,
 {
     crate::respond(req, |user, req| async move {
-        crate::require_admin(&state.pool, &state.admins, &user, &req).await?;
+        require_admin(&state.pool, &state.admins, &user, &req).await?;
         route(user, req).await
     })
     .await
@@ -89,4 +89,26 @@ pub fn definition(req: &Request) -> crate::Result<&'static Definition> {
     let category = crate::path_param(req, "category")?;
     let key = crate::path_param(req, "key")?;
     domain::settings::find(&category, &key).ok_or(ApiError::NotFound("setting"))
+}
+
+/// Answers 403 `forbidden` unless the caller is an admin: named by the deployment (by id or by
+/// their verified `email` claim) or flagged in their profile. Admin routes call it first, so a
+/// non-admin's request reads and changes nothing.
+pub async fn require_admin(
+    pool: &db::Pool,
+    admins: &domain::admin::Admins,
+    user: &str,
+    req: &Request,
+) -> Result<()> {
+    if admins.names(user, claim(req, "email").as_deref()) {
+        return Ok(());
+    }
+    let client = pool.get().await?;
+    if db::admins::is_flagged(&client, user).await? {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden {
+        code: "forbidden",
+        message: "Only admins may use this route".into(),
+    })
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::{ApiError, Result};
 use db::{billing, settings::SettingsCache};
 use domain::onboarding::TrialSummary;
+use domain::plan::Plan;
 
 /// Built once per container by the billing functions.
 pub struct State {
@@ -19,7 +20,7 @@ pub struct State {
 pub struct Usage {
     /// The plan whose limits apply; `null` when none does (onboarding not completed, or the
     /// trial over without a subscription).
-    pub plan: Option<String>,
+    pub plan: Option<Plan>,
     pub trial: TrialView,
     pub subscription_status: String,
     pub credits: Credits,
@@ -71,9 +72,8 @@ pub async fn usage(state: &State, user: &str) -> Result<Usage> {
         .ok_or(ApiError::NotFound("profile"))?;
     let now = Utc::now();
     let plan = standing.plan_at(now).ok();
-    let limits_of = plan.clone().unwrap_or_else(|| "trial".to_owned());
-    let (_, period_end) = standing.period_at(now);
-    let period_start = billing::period_start(&client, user).await?;
+    let limits = settings.limits(standing.limits_plan(now));
+    let (period_start, period_end) = billing::period(&client, user).await?;
     let summary = TrialSummary::at(&trial_status, standing.trial_start, standing.trial_end, now);
     let minutes = standing
         .trial_end
@@ -92,13 +92,13 @@ pub async fn usage(state: &State, user: &str) -> Result<Usage> {
         subscription_status: standing.subscription_status.clone(),
         credits: Credits {
             used: billing::period_credits(&client, user).await?,
-            limit: settings.period_credits(&limits_of),
+            limit: limits.period_credits,
             period_start,
             period_end,
         },
         searches: Searches {
             running: billing::running_searches(&client, user).await?,
-            max_running: settings.max_running_searches(&limits_of),
+            max_running: limits.max_running,
         },
         plan,
     })

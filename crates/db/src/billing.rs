@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::GenericClient;
-use domain::billing::Standing;
+use crate::stored::Stored;
+use domain::{billing::Standing, credits::PlanLimits, plan::Plan};
 
 /// The user's profile standing, locked until the transaction ends so that two starts of one
 /// user are checked one after the other (N+1 simultaneous starts with a limit of N accept N).
@@ -34,10 +35,12 @@ async fn read_standing(
            FROM user_profiles WHERE user_id = $1{lock}"
     );
     let row = client.query_opt(&sql, &[&user_id]).await?;
-    Ok(row.map(|r| Standing {
+    let Some(r) = row else { return Ok(None) };
+    let plan: Option<Stored<_>> = r.try_get(2)?;
+    Ok(Some(Standing {
         onboarding_completed: r.get(0),
         subscription_status: r.get(1),
-        plan: r.get(2),
+        plan: plan.map(|p| p.0),
         trial_start: r.get(3),
         trial_end: r.get(4),
     }))
@@ -114,8 +117,9 @@ pub enum PreCharge {
 }
 
 /// Charges one creator-API call to a search before the call is made, only while the search may
-/// spend: it runs or has completed, has spent less than `search_cap` and its user less than
-/// `period_cap` this period. Charging first keeps the count exact when a worker dies after its
+/// spend: it runs or has completed, and `domain::credits::may_spend` holds for the call under
+/// `limits` (the search under its cap, its user under the period's budget), checked here with
+/// the search's row locked. Charging first keeps the count exact when a worker dies after its
 /// call; a call that then never reached the API is given back with [`charge`] and `-1`. The
 /// search's cap is exact (its row is locked); the period's budget may be passed by calls of the
 /// user's other searches made at the same moment.
@@ -124,8 +128,7 @@ pub async fn charge_before_call(
     client: &impl GenericClient,
     job_id: Uuid,
     user_id: &str,
-    search_cap: i64,
-    period_cap: i64,
+    limits: &PlanLimits,
 ) -> Result<PreCharge, tokio_postgres::Error> {
     let stmt = client
         .prepare_cached(
@@ -148,7 +151,15 @@ pub async fn charge_before_call(
         )
         .await?;
     let row = client
-        .query_one(&stmt, &[&job_id, &user_id, &search_cap, &period_cap])
+        .query_one(
+            &stmt,
+            &[
+                &job_id,
+                &user_id,
+                &limits.credits_per_search,
+                &limits.period_credits,
+            ],
+        )
         .await?;
     Ok(match (row.get(0), row.get(1)) {
         (true, _) => PreCharge::Charged,
@@ -157,38 +168,11 @@ pub async fn charge_before_call(
     })
 }
 
-/// A plan of the catalogue.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    pub id: String,
-    pub name: String,
-    pub monthly_price_cents: i32,
-    pub is_trial: bool,
-}
-
-pub async fn plan(
-    client: &impl GenericClient,
-    id: &str,
-) -> Result<Option<Plan>, tokio_postgres::Error> {
-    let row = client
-        .query_opt(
-            "SELECT id, name, monthly_price_cents, is_trial FROM plans WHERE id = $1",
-            &[&id],
-        )
-        .await?;
-    Ok(row.map(|r| Plan {
-        id: r.get(0),
-        name: r.get(1),
-        monthly_price_cents: r.get(2),
-        is_trial: r.get(3),
-    }))
-}
-
 /// The mock checkout: the subscription is active on `plan` and the trial converted.
 pub async fn subscribe(
     client: &impl GenericClient,
     user_id: &str,
-    plan: &str,
+    plan: Plan,
 ) -> Result<bool, tokio_postgres::Error> {
     let n = client
         .execute(
@@ -196,7 +180,7 @@ pub async fn subscribe(
                  stripe_customer_id = COALESCE(stripe_customer_id, 'cus_mock_' || md5(user_id)),
                  stripe_subscription_id = 'sub_mock_' || md5(user_id || $2 || now()::text)
               WHERE user_id = $1",
-            &[&user_id, &plan],
+            &[&user_id, &plan.as_str()],
         )
         .await?;
     Ok(n == 1)
@@ -213,13 +197,17 @@ pub async fn expire_trials(client: &impl GenericClient) -> Result<u64, tokio_pos
         .await
 }
 
-/// The period's bounds as the database computes them (for `GET /usage`).
-pub async fn period_start(
+/// The user's current billing period, `[start, end)`: the one place it is computed is the
+/// database's `billing_period_start` / `billing_period_end`, which the ledger is keyed by.
+pub async fn period(
     client: &impl GenericClient,
     user_id: &str,
-) -> Result<DateTime<Utc>, tokio_postgres::Error> {
-    Ok(client
-        .query_one("SELECT billing_period_start($1)", &[&user_id])
-        .await?
-        .get(0))
+) -> Result<(DateTime<Utc>, DateTime<Utc>), tokio_postgres::Error> {
+    let row = client
+        .query_one(
+            "SELECT billing_period_start($1), billing_period_end($1)",
+            &[&user_id],
+        )
+        .await?;
+    Ok((row.get(0), row.get(1)))
 }

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod profiles;
 pub mod results;
 pub mod settings;
+mod stored;
 
 pub use shared::db::*;
 

@@ -32,6 +32,21 @@ pub struct Inserted {
     pub pending: Vec<i32>,
 }
 
+/// Numbers the records the job does not hold yet from `$3` on, in the order given, so positions
+/// stay gap-free when some are skipped.
+const INSERT_NEW: &str = "WITH input AS (
+                 SELECT key, body, rel, state, ord
+                   FROM unnest($4::text[], $5::jsonb[], $6::real[], $7::text[])
+                        WITH ORDINALITY AS t(key, body, rel, state, ord)
+                 WHERE NOT EXISTS (SELECT 1 FROM scraping_results r WHERE r.job_id = $1 AND r.creator_key = t.key)
+             ), numbered AS (
+                 SELECT key, body, rel, state, row_number() OVER (ORDER BY ord) - 1 AS rn FROM input
+             )
+             INSERT INTO scraping_results (job_id, step, position, creator_key, creators, relevance, enrichment)
+             SELECT $1, $2, $3 + rn::int, key, body, rel, state FROM numbered
+             ON CONFLICT (job_id, creator_key) DO NOTHING
+             RETURNING position, enrichment = 'pending'";
+
 /// Stores `records` at positions `first_position..`, in one statement; a creator the job already
 /// has is skipped. `pending[i]` says whether record `i` still needs its look-up (its row is stored
 /// `pending`, else `done`). Call with the job row locked, so positions stay gap-free.
@@ -48,43 +63,15 @@ pub async fn insert(
         return Ok(Inserted::default());
     }
     let keys: Vec<String> = records.iter().map(CreatorRecord::key).collect();
-    let bodies: Vec<Value> = records
-        .iter()
-        .map(|r| {
-            let mut v = serde_json::to_value(r).expect("a creator serializes");
-            strip_nul(&mut v);
-            v
-        })
-        .collect();
+    let bodies: Vec<Value> = records.iter().map(body).collect();
     let relevance: Vec<Option<f32>> = records
         .iter()
         .map(|r| r.relevance.map(|v| v as f32))
         .collect();
     let states: Vec<&str> = (0..records.len())
-        .map(|i| {
-            if pending.get(i).copied().unwrap_or(false) {
-                "pending"
-            } else {
-                "done"
-            }
-        })
+        .map(|i| enrichment(pending.get(i).copied().unwrap_or(false)))
         .collect();
-    let stmt = client
-        .prepare_cached(
-            "WITH input AS (
-                 SELECT key, body, rel, state, ord
-                   FROM unnest($4::text[], $5::jsonb[], $6::real[], $7::text[])
-                        WITH ORDINALITY AS t(key, body, rel, state, ord)
-                 WHERE NOT EXISTS (SELECT 1 FROM scraping_results r WHERE r.job_id = $1 AND r.creator_key = t.key)
-             ), numbered AS (
-                 SELECT key, body, rel, state, row_number() OVER (ORDER BY ord) - 1 AS rn FROM input
-             )
-             INSERT INTO scraping_results (job_id, step, position, creator_key, creators, relevance, enrichment)
-             SELECT $1, $2, $3 + rn::int, key, body, rel, state FROM numbered
-             ON CONFLICT (job_id, creator_key) DO NOTHING
-             RETURNING position, enrichment = 'pending'",
-        )
-        .await?;
+    let stmt = client.prepare_cached(INSERT_NEW).await?;
     let rows = client
         .query(
             &stmt,
@@ -99,16 +86,37 @@ pub async fn insert(
             ],
         )
         .await?;
+    Ok(inserted(&rows))
+}
+
+/// A record as stored.
+fn body(record: &CreatorRecord) -> Value {
+    let mut v = serde_json::to_value(record).expect("a creator serializes");
+    strip_nul(&mut v);
+    v
+}
+
+/// The stored `enrichment` of a record that waits for its look-up, or not.
+fn enrichment(pending: bool) -> &'static str {
+    if pending {
+        "pending"
+    } else {
+        "done"
+    }
+}
+
+/// What `RETURNING position, enrichment = 'pending'` gave back, the pending positions in order.
+fn inserted(rows: &[tokio_postgres::Row]) -> Inserted {
     let mut pending: Vec<i32> = rows
         .iter()
         .filter(|r| r.get::<_, bool>(1))
         .map(|r| r.get(0))
         .collect();
     pending.sort_unstable();
-    Ok(Inserted {
+    Inserted {
         count: i32::try_from(rows.len()).unwrap_or(i32::MAX),
         pending,
-    })
+    }
 }
 
 /// PostgreSQL's text and jsonb cannot hold U+0000, which scraped bios occasionally contain; it is

@@ -11,9 +11,11 @@ use chrono::{DateTime, Utc};
 
 use super::GenericClient;
 use domain::{
-    campaign::SearchType,
-    search::Platform,
-    settings::{self as definitions, Value},
+    credits::PlanLimits,
+    email::EmailKind,
+    plan::Plan,
+    search::SearchKind,
+    settings::{self as definitions, Enrichment, Key, Limit, Retention, Timing, Value},
 };
 
 /// The settings as the functions read them: every definition's stored value, parsed by its type.
@@ -46,113 +48,86 @@ impl Settings {
         Self { values }
     }
 
-    fn value(&self, category: &'static str, key: &str) -> Value {
-        let def = definitions::find(category, key)
-            .unwrap_or_else(|| panic!("{category}.{key} is not a defined setting"));
+    fn value(&self, key: Key) -> Value {
+        let def = key.definition();
         self.values
             .get(&(def.category, def.key))
             .cloned()
             .unwrap_or_else(|| def.default_value())
     }
 
-    fn number(&self, category: &'static str, key: &str) -> i64 {
-        match self.value(category, key) {
+    /// A number setting. Each key's type is fixed by its definition, and a test reads every
+    /// getter, so the other arm cannot be reached by a stored value.
+    fn number(&self, key: Key) -> i64 {
+        match self.value(key) {
             Value::Number(n) => n,
-            other => panic!("{category}.{key} is {other:?}, not a number"),
+            other => unreachable!("{key:?} is {other:?}, not a number"),
         }
     }
 
-    fn duration(&self, category: &'static str, key: &str) -> Duration {
-        match self.value(category, key) {
+    fn duration(&self, key: Key) -> Duration {
+        match self.value(key) {
             Value::Duration(d) => d,
-            other => panic!("{category}.{key} is {other:?}, not a duration"),
+            other => unreachable!("{key:?} is {other:?}, not a duration"),
         }
     }
 
-    fn kind(platform: Platform, search_type: SearchType) -> String {
-        format!("{}_{}", platform.slug(), search_type.as_str())
-    }
-
-    /// Search-API calls (steps) one job may make.
-    pub fn max_api_calls(&self, platform: Platform, search_type: SearchType) -> i32 {
-        let key = format!("max_api_calls_{}", Self::kind(platform, search_type));
-        self.number("api_limits", &key) as i32
+    /// Search-API calls (steps) one search of this kind may make.
+    pub fn max_api_calls(&self, kind: SearchKind) -> i32 {
+        self.number(Key::MaxApiCalls(kind)) as i32
     }
 
     /// Creators a search looks for when the request does not say.
-    pub fn default_target_results(&self, platform: Platform, search_type: SearchType) -> i32 {
-        let key = format!("target_results_{}", Self::kind(platform, search_type));
-        self.number("search_defaults", &key) as i32
+    pub fn default_target_results(&self, kind: SearchKind) -> i32 {
+        self.number(Key::TargetResults(kind)) as i32
     }
 
     /// Delay between two steps; SQS allows at most 15 minutes, in whole seconds.
     pub fn continuation_delay(&self) -> Duration {
-        self.duration("timing", "continuation_delay")
+        self.duration(Key::Timing(Timing::ContinuationDelay))
     }
 
     pub fn job_timeout(&self) -> Duration {
-        self.duration("timing", "job_timeout")
+        self.duration(Key::Timing(Timing::JobTimeout))
     }
 
     pub fn stalled_after(&self) -> Duration {
-        self.duration("timing", "stalled_after")
+        self.duration(Key::Timing(Timing::StalledAfter))
     }
 
     pub fn completed_retention(&self) -> Duration {
-        self.duration("retention", "completed_jobs")
+        self.duration(Key::Retention(Retention::Completed))
     }
 
     pub fn failed_retention(&self) -> Duration {
-        self.duration("retention", "failed_jobs")
+        self.duration(Key::Retention(Retention::Failed))
     }
 
     pub fn profile_concurrency(&self) -> usize {
-        self.number("enrichment", "profile_concurrency") as usize
+        self.number(Key::Enrichment(Enrichment::ProfileConcurrency)) as usize
     }
 
-    /// A plan's limit; a plan without definitions (added to the table but not to the code) gets
-    /// the trial's, logged.
-    fn plan_limit(&self, limit: &str, plan: &str) -> i64 {
-        let key = format!("{limit}_{plan}");
-        if definitions::find("limits", &key).is_some() {
-            self.number("limits", &key)
-        } else {
-            tracing::error!(
-                plan,
-                limit,
-                "no limit is defined for this plan; the trial's applies"
-            );
-            self.number("limits", &format!("{limit}_trial"))
+    /// The plan's limits, for the credit rule (`domain::credits`).
+    pub fn limits(&self, plan: Plan) -> PlanLimits {
+        PlanLimits {
+            max_running: self.number(Key::Limit(plan, Limit::MaxRunningSearches)),
+            period_credits: self.number(Key::Limit(plan, Limit::PeriodCredits)),
+            credits_per_search: self.number(Key::Limit(plan, Limit::CreditsPerSearch)),
         }
     }
 
-    /// Searches the plan's users may have running at once.
-    pub fn max_running_searches(&self, plan: &str) -> i64 {
-        self.plan_limit("max_running_searches", plan)
-    }
-
-    /// Credits the plan's users may spend per billing period.
-    pub fn period_credits(&self, plan: &str) -> i64 {
-        self.plan_limit("period_credits", plan)
-    }
-
-    /// Credits one search of the plan's users may spend.
-    pub fn credits_per_search(&self, plan: &str) -> i64 {
-        self.plan_limit("credits_per_search", plan)
-    }
-
     /// How long after its anchor (step 1, or the trial's start) an email is due.
-    pub fn email_delay(&self, kind: domain::email::EmailKind) -> Duration {
-        self.duration("email", kind.delay_key())
+    pub fn email_delay(&self, kind: EmailKind) -> Duration {
+        self.duration(Key::EmailDelay(kind))
     }
 
     /// Provider calls one email may take before it is failed.
     pub fn email_max_attempts(&self) -> i32 {
-        self.number("email", "max_attempts") as i32
+        self.number(Key::EmailMaxAttempts) as i32
     }
 
     pub fn instagram_profiles_per_step(&self) -> usize {
-        self.number("enrichment", "instagram_profiles_per_step") as usize
+        self.number(Key::Enrichment(Enrichment::InstagramProfilesPerStep)) as usize
     }
 }
 
@@ -348,6 +323,11 @@ pub struct SettingsCache {
 }
 
 impl SettingsCache {
+    /// A cache with the configured lifetime (`SETTINGS_CACHE_TTL_SECS`).
+    pub fn from_config(config: &shared::Config) -> Self {
+        Self::new(config.settings_cache_ttl)
+    }
+
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
@@ -376,6 +356,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_getter_reads_its_default_by_its_type() {
+        let s = Settings::from_pairs(Vec::new());
+        for kind in [
+            SearchKind::TikTokKeyword,
+            SearchKind::YouTubeKeyword,
+            SearchKind::TikTokSimilar,
+            SearchKind::InstagramSimilar,
+            SearchKind::YouTubeSimilar,
+        ] {
+            assert!(s.max_api_calls(kind) > 0 && s.default_target_results(kind) > 0);
+        }
+        for plan in Plan::ALL {
+            let limits = s.limits(plan);
+            assert!(
+                limits.max_running > 0 && limits.credits_per_search > 0,
+                "{plan}"
+            );
+        }
+        for kind in [
+            EmailKind::Welcome,
+            EmailKind::AbandonmentReminder,
+            EmailKind::TrialDay2,
+            EmailKind::TrialDay5,
+            EmailKind::TrialExpiry,
+        ] {
+            let _ = s.email_delay(kind);
+        }
+        assert_eq!(s.limits(Plan::Pro).max_running, 5);
+        assert_eq!(s.continuation_delay(), Duration::from_secs(2));
+        let _ = (s.job_timeout(), s.stalled_after(), s.completed_retention());
+        let _ = (
+            s.failed_retention(),
+            s.profile_concurrency(),
+            s.email_max_attempts(),
+        );
+        let _ = s.instagram_profiles_per_step();
+    }
+
+    #[test]
     fn stored_values_are_read_by_type_and_a_broken_one_reads_as_its_default() {
         let s = Settings::from_pairs([
             (
@@ -387,8 +406,8 @@ mod tests {
             ("timing".into(), "continuation_delay".into(), "soon".into()),
             ("timing".into(), "no_such_setting".into(), "1".into()),
         ]);
-        assert_eq!(s.max_api_calls(Platform::TikTok, SearchType::Keyword), 7);
-        assert_eq!(s.max_api_calls(Platform::YouTube, SearchType::Keyword), 50);
+        assert_eq!(s.max_api_calls(SearchKind::TikTokKeyword), 7);
+        assert_eq!(s.max_api_calls(SearchKind::YouTubeKeyword), 50);
         assert_eq!(s.job_timeout(), Duration::from_secs(7_200));
         assert_eq!(s.continuation_delay(), Duration::from_secs(2));
     }

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use db::settings::SettingsCache;
-use domain::{campaign::SearchType, search::Platform};
+use domain::search::SearchKind;
 use testkit::TestDb;
 
 #[tokio::test]
@@ -22,26 +22,17 @@ async fn a_changed_setting_is_seen_once_the_cache_expires() {
     let cache = SettingsCache::new(Duration::from_millis(300));
     let client = db.client().await;
     let before = cache.get(&client).await.unwrap();
-    assert_eq!(
-        before.max_api_calls(Platform::TikTok, SearchType::Keyword),
-        50
-    );
-    client
-        .execute("UPDATE system_configurations SET value = '7' WHERE key = 'max_api_calls_tiktok_keyword'", &[])
-        .await
-        .unwrap();
+    assert_eq!(before.max_api_calls(SearchKind::TikTokKeyword), 50);
+    db.set_setting("max_api_calls_tiktok_keyword", "7").await;
     let cached = cache.get(&client).await.unwrap();
     assert_eq!(
-        cached.max_api_calls(Platform::TikTok, SearchType::Keyword),
+        cached.max_api_calls(SearchKind::TikTokKeyword),
         50,
         "still cached"
     );
     tokio::time::sleep(Duration::from_millis(350)).await;
     let fresh = cache.get(&client).await.unwrap();
-    assert_eq!(
-        fresh.max_api_calls(Platform::TikTok, SearchType::Keyword),
-        7
-    );
+    assert_eq!(fresh.max_api_calls(SearchKind::TikTokKeyword), 7);
 }
 
 #[tokio::test]

@@ -51,17 +51,6 @@ impl EmailKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
-    /// The `email` setting that holds its delay.
-    pub fn delay_key(self) -> &'static str {
-        match self {
-            Self::Welcome => "welcome_delay",
-            Self::AbandonmentReminder => "abandonment_delay",
-            Self::TrialDay2 => "trial_day_2_delay",
-            Self::TrialDay5 => "trial_day_5_delay",
-            Self::TrialExpiry => "trial_expiry_delay",
-        }
-    }
-
     pub fn anchor(self) -> Anchor {
         match self {
             Self::Welcome | Self::AbandonmentReminder => Anchor::Signup,

@@ -34,6 +34,13 @@ pub enum Refusal {
     /// The request conflicts with the current state (a step out of order).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// Not now: the same request may succeed after `retry_after_secs`.
+    #[error("{message}")]
+    TryLater {
+        code: &'static str,
+        message: String,
+        retry_after_secs: u64,
+    },
 }
 
 impl Refusal {
@@ -48,7 +55,8 @@ impl Refusal {
             Self::Invalid(_) => "validation_failed",
             Self::Forbidden { code, .. }
             | Self::PaymentRequired { code, .. }
-            | Self::Conflict { code, .. } => code,
+            | Self::Conflict { code, .. }
+            | Self::TryLater { code, .. } => code,
         }
     }
 }

@@ -5,9 +5,11 @@ pub mod admin;
 pub mod billing;
 pub mod campaign;
 pub mod creator;
+pub mod credits;
 pub mod email;
 pub mod error;
 pub mod onboarding;
+pub mod plan;
 pub mod search;
 pub mod settings;
 

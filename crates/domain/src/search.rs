@@ -15,6 +15,8 @@ pub enum Platform {
 }
 
 impl Platform {
+    pub const ALL: [Platform; 3] = [Platform::TikTok, Platform::Instagram, Platform::YouTube];
+
     /// The stored and displayed name (`TikTok`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -34,26 +36,43 @@ impl Platform {
     }
 
     pub fn from_slug(s: &str) -> Option<Self> {
-        match s {
-            "tiktok" => Some(Self::TikTok),
-            "instagram" => Some(Self::Instagram),
-            "youtube" => Some(Self::YouTube),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|p| p.slug() == s)
     }
 
+    /// The platform of a stored name (`TikTok`).
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "TikTok" => Some(Self::TikTok),
-            "Instagram" => Some(Self::Instagram),
-            "YouTube" => Some(Self::YouTube),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
     }
 
     /// Whether this platform offers this kind of search.
     pub fn supports(self, search_type: SearchType) -> bool {
-        !matches!((self, search_type), (Self::Instagram, SearchType::Keyword))
+        SearchKind::of(self, search_type).is_some()
+    }
+}
+
+/// A search the product offers: a platform with a search type it supports. Settings keyed by
+/// the kind of search take this, so a pair the product does not offer has no setting to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SearchKind {
+    TikTokKeyword,
+    YouTubeKeyword,
+    TikTokSimilar,
+    InstagramSimilar,
+    YouTubeSimilar,
+}
+
+impl SearchKind {
+    /// The kind of a platform and search type; `None` for a pair the product does not offer
+    /// (an Instagram keyword search).
+    pub fn of(platform: Platform, search_type: SearchType) -> Option<Self> {
+        Some(match (platform, search_type) {
+            (Platform::TikTok, SearchType::Keyword) => Self::TikTokKeyword,
+            (Platform::YouTube, SearchType::Keyword) => Self::YouTubeKeyword,
+            (Platform::Instagram, SearchType::Keyword) => return None,
+            (Platform::TikTok, SearchType::Similar) => Self::TikTokSimilar,
+            (Platform::Instagram, SearchType::Similar) => Self::InstagramSimilar,
+            (Platform::YouTube, SearchType::Similar) => Self::YouTubeSimilar,
+        })
     }
 }
 
@@ -133,6 +152,8 @@ impl SearchTarget {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSearch {
     pub platform: Platform,
+    /// The platform with the target's search type: a kind the product offers.
+    pub kind: SearchKind,
     pub campaign_id: Uuid,
     pub target: SearchTarget,
     pub target_results: Option<i32>,
@@ -143,75 +164,107 @@ pub const MAX_KEYWORDS: usize = 10;
 pub const MAX_TARGET_RESULTS: i64 = 1000;
 
 impl NewSearch {
+    /// Validates `body`, reporting every invalid field at once.
     pub fn parse(platform: Platform, body: StartSearchBody) -> Result<Self, Refusal> {
         let mut errors = Vec::new();
-        let target = match (body.keywords, body.username) {
-            (Some(_), Some(_)) => {
-                errors.push(FieldError::new(
-                    "username",
-                    "give either keywords or a username, not both",
-                ));
-                None
-            }
-            (None, None) => {
-                errors.push(FieldError::new(
-                    "keywords",
-                    "give keywords (keyword search) or a username (similar search)",
-                ));
-                None
-            }
-            (Some(words), None) => keywords(&words, &mut errors).map(SearchTarget::Keywords),
-            (None, Some(name)) => match normalize_username(&name) {
-                Some(u) => Some(SearchTarget::Similar(u)),
-                None => {
-                    errors.push(FieldError::new(
-                        "username",
-                        "must be a handle of letters, digits, '.', '_' or '-' (a leading @ or a profile URL is fine)",
-                    ));
-                    None
-                }
-            },
-        };
-        if let Some(t) = &target {
-            if !platform.supports(t.search_type()) {
-                errors.push(FieldError::new(
-                    "keywords",
-                    format!("{} supports only similar searches", platform.as_str()),
-                ));
-            }
-        }
-        let target_results = match body.target_results {
-            None => None,
-            Some(n) if (1..=MAX_TARGET_RESULTS).contains(&n) => i32::try_from(n).ok(),
-            Some(_) => {
-                errors.push(FieldError::new(
-                    "targetResults",
-                    format!("must be from 1 to {MAX_TARGET_RESULTS}"),
-                ));
-                None
-            }
-        };
-        let region = match body.region.map(|r| r.to_ascii_uppercase()) {
-            None => None,
-            Some(r) if r.is_empty() => None,
-            Some(r) if r.len() == 2 && r.bytes().all(|b| b.is_ascii_uppercase()) => Some(r),
-            Some(_) => {
-                errors.push(FieldError::new(
-                    "region",
-                    "must be a two-letter country code",
-                ));
-                None
-            }
-        };
-        match target {
-            Some(target) if errors.is_empty() => Ok(Self {
+        let target = search_target(body.keywords, body.username, &mut errors);
+        let kind = target
+            .as_ref()
+            .and_then(|t| search_kind(platform, t, &mut errors));
+        let target_results = target_results(body.target_results, &mut errors);
+        let region = region(body.region, &mut errors);
+        match (target, kind) {
+            (Some(target), Some(kind)) if errors.is_empty() => Ok(Self {
                 platform,
+                kind,
                 campaign_id: body.campaign_id,
                 target,
                 target_results,
                 region,
             }),
             _ => Err(Refusal::Invalid(errors)),
+        }
+    }
+}
+
+/// Keywords (a keyword search) or a username (a similar search): exactly one of the two.
+fn search_target(
+    words: Option<Vec<String>>,
+    username: Option<String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<SearchTarget> {
+    match (words, username) {
+        (Some(_), Some(_)) => {
+            errors.push(FieldError::new(
+                "username",
+                "give either keywords or a username, not both",
+            ));
+            None
+        }
+        (None, None) => {
+            errors.push(FieldError::new(
+                "keywords",
+                "give keywords (keyword search) or a username (similar search)",
+            ));
+            None
+        }
+        (Some(words), None) => keywords(&words, errors).map(SearchTarget::Keywords),
+        (None, Some(name)) => match normalize_username(&name) {
+            Some(u) => Some(SearchTarget::Similar(u)),
+            None => {
+                errors.push(FieldError::new(
+                    "username",
+                    "must be a handle of letters, digits, '.', '_' or '-' (a leading @ or a profile URL is fine)",
+                ));
+                None
+            }
+        },
+    }
+}
+
+/// The kind of a search for `target` on `platform`, when the product offers it.
+fn search_kind(
+    platform: Platform,
+    target: &SearchTarget,
+    errors: &mut Vec<FieldError>,
+) -> Option<SearchKind> {
+    let kind = SearchKind::of(platform, target.search_type());
+    if kind.is_none() {
+        errors.push(FieldError::new(
+            "keywords",
+            format!("{} supports only similar searches", platform.as_str()),
+        ));
+    }
+    kind
+}
+
+/// 1 to [`MAX_TARGET_RESULTS`], or `None` (the defaults).
+fn target_results(n: Option<i64>, errors: &mut Vec<FieldError>) -> Option<i32> {
+    match n {
+        None => None,
+        Some(n) if (1..=MAX_TARGET_RESULTS).contains(&n) => i32::try_from(n).ok(),
+        Some(_) => {
+            errors.push(FieldError::new(
+                "targetResults",
+                format!("must be from 1 to {MAX_TARGET_RESULTS}"),
+            ));
+            None
+        }
+    }
+}
+
+/// A two-letter country code, upper-cased; empty is none.
+fn region(region: Option<String>, errors: &mut Vec<FieldError>) -> Option<String> {
+    match region.map(|r| r.to_ascii_uppercase()) {
+        None => None,
+        Some(r) if r.is_empty() => None,
+        Some(r) if r.len() == 2 && r.bytes().all(|b| b.is_ascii_uppercase()) => Some(r),
+        Some(_) => {
+            errors.push(FieldError::new(
+                "region",
+                "must be a two-letter country code",
+            ));
+            None
         }
     }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use domain::{
     creator::{CreatorRecord, FoundBy},
-    search::Platform,
+    search::{Platform, SearchKind},
 };
 
 /// The byte-order mark every export starts with.
@@ -28,176 +28,194 @@ pub enum Layout {
 }
 
 impl Layout {
-    pub fn header(self) -> &'static [&'static str] {
-        match self {
-            Self::TikTokKeyword => &[
-                "Username",
-                "Display name",
-                "Followers",
-                "Bio",
-                "Emails",
-                "Profile URL",
-                "Video URL",
-                "Video description",
-                "Likes",
-                "Comments",
-                "Shares",
-                "Views",
-                "Hashtags",
-                "Video date",
-                "Keyword",
-            ],
-            Self::YouTubeKeyword => &[
-                "Channel",
-                "Handle",
-                "Subscribers",
-                "Channel description",
-                "Emails",
-                "Channel URL",
-                "Video URL",
-                "Video title",
-                "Views",
-                "Video date",
-                "Keyword",
-            ],
-            Self::Similar(Platform::YouTube) => &[
-                "Channel",
-                "Handle",
-                "Subscribers",
-                "Channel description",
-                "Emails",
-                "Channel URL",
-                "Verified",
-                "Similar to",
-                "Relevance",
-            ],
-            Self::Similar(_) => &[
-                "Username",
-                "Display name",
-                "Followers",
-                "Bio",
-                "Emails",
-                "Profile URL",
-                "Verified",
-                "Similar to",
-                "Relevance",
-            ],
-            Self::Campaign => &[
-                "Platform",
-                "Username",
-                "Display name",
-                "Followers",
-                "Bio",
-                "Emails",
-                "Profile URL",
-                "Verified",
-                "Video URL",
-                "Video description",
-                "Likes",
-                "Comments",
-                "Shares",
-                "Views",
-                "Hashtags",
-                "Video date",
-                "Relevance",
-                "Found by",
-            ],
+    /// The columns of a search of this kind.
+    pub fn of(kind: SearchKind) -> Self {
+        match kind {
+            SearchKind::TikTokKeyword => Self::TikTokKeyword,
+            SearchKind::YouTubeKeyword => Self::YouTubeKeyword,
+            SearchKind::TikTokSimilar => Self::Similar(Platform::TikTok),
+            SearchKind::InstagramSimilar => Self::Similar(Platform::Instagram),
+            SearchKind::YouTubeSimilar => Self::Similar(Platform::YouTube),
         }
+    }
+
+    pub fn header(self) -> &'static [&'static str] {
+        self.columns().headings
     }
 
     /// The cells of one creator; `found_by` lists every search that found it (campaign exports).
     pub fn row(self, r: &CreatorRecord, found_by: &[FoundBy]) -> Vec<String> {
+        self.columns()
+            .cells
+            .iter()
+            .map(|cell| cell.of(r, found_by))
+            .collect()
+    }
+
+    fn columns(self) -> Columns {
+        match self {
+            Self::TikTokKeyword => TIKTOK_KEYWORD,
+            Self::YouTubeKeyword => YOUTUBE_KEYWORD,
+            Self::Similar(Platform::YouTube) => YOUTUBE_SIMILAR,
+            Self::Similar(_) => SIMILAR,
+            Self::Campaign => CAMPAIGN,
+        }
+    }
+}
+
+/// A layout's columns: each heading is written beside the cell under it, so a header and its rows
+/// cannot drift apart.
+#[derive(Clone, Copy)]
+struct Columns {
+    headings: &'static [&'static str],
+    cells: &'static [Cell],
+}
+
+/// `columns!["Heading" => Cell, ...]`: the [`Columns`] of a layout.
+macro_rules! columns {
+    ($($heading:literal => $cell:ident),+ $(,)?) => {
+        Columns {
+            headings: &[$($heading),+],
+            cells: &[$(Cell::$cell),+],
+        }
+    };
+}
+
+const TIKTOK_KEYWORD: Columns = columns![
+    "Username" => Handle,
+    "Display name" => Name,
+    "Followers" => Followers,
+    "Bio" => Bio,
+    "Emails" => Emails,
+    "Profile URL" => ProfileUrl,
+    "Video URL" => VideoUrl,
+    "Video description" => Description,
+    "Likes" => Likes,
+    "Comments" => Comments,
+    "Shares" => Shares,
+    "Views" => Views,
+    "Hashtags" => Hashtags,
+    "Video date" => Date,
+    "Keyword" => Keyword,
+];
+
+const YOUTUBE_KEYWORD: Columns = columns![
+    "Channel" => Name,
+    "Handle" => Handle,
+    "Subscribers" => Followers,
+    "Channel description" => Bio,
+    "Emails" => Emails,
+    "Channel URL" => ProfileUrl,
+    "Video URL" => VideoUrl,
+    "Video title" => Description,
+    "Views" => Views,
+    "Video date" => Date,
+    "Keyword" => Keyword,
+];
+
+const YOUTUBE_SIMILAR: Columns = columns![
+    "Channel" => Name,
+    "Handle" => Handle,
+    "Subscribers" => Followers,
+    "Channel description" => Bio,
+    "Emails" => Emails,
+    "Channel URL" => ProfileUrl,
+    "Verified" => Verified,
+    "Similar to" => SimilarTo,
+    "Relevance" => Relevance,
+];
+
+const SIMILAR: Columns = columns![
+    "Username" => Handle,
+    "Display name" => Name,
+    "Followers" => Followers,
+    "Bio" => Bio,
+    "Emails" => Emails,
+    "Profile URL" => ProfileUrl,
+    "Verified" => Verified,
+    "Similar to" => SimilarTo,
+    "Relevance" => Relevance,
+];
+
+const CAMPAIGN: Columns = columns![
+    "Platform" => Platform,
+    "Username" => Handle,
+    "Display name" => Name,
+    "Followers" => Followers,
+    "Bio" => Bio,
+    "Emails" => Emails,
+    "Profile URL" => ProfileUrl,
+    "Verified" => Verified,
+    "Video URL" => VideoUrl,
+    "Video description" => Description,
+    "Likes" => Likes,
+    "Comments" => Comments,
+    "Shares" => Shares,
+    "Views" => Views,
+    "Hashtags" => Hashtags,
+    "Video date" => Date,
+    "Relevance" => Relevance,
+    "Found by" => Searches,
+];
+
+/// What a cell shows of a creator; layouts name the same value differently ("Followers",
+/// "Subscribers").
+#[derive(Clone, Copy)]
+enum Cell {
+    Platform,
+    Handle,
+    Name,
+    Followers,
+    Bio,
+    Emails,
+    ProfileUrl,
+    Verified,
+    VideoUrl,
+    Description,
+    Likes,
+    Comments,
+    Shares,
+    Views,
+    Hashtags,
+    Date,
+    Keyword,
+    SimilarTo,
+    Relevance,
+    /// Every search that found the creator (campaign exports).
+    Searches,
+}
+
+impl Cell {
+    fn of(self, r: &CreatorRecord, found_by: &[FoundBy]) -> String {
         let c = &r.creator;
         let video = r.video.as_ref();
         let stats = video.map(|v| &v.statistics);
-        let bio = text(c.bio.as_deref().unwrap_or_default());
-        let emails = text(&c.emails.join("; "));
-        let video_url = text(video.and_then(|v| v.url.as_deref()).unwrap_or_default());
-        let description = text(video.map(|v| v.description.as_str()).unwrap_or_default());
-        let hashtags = text(&r.hashtags.join(" "));
-        let date = r.published_at.map(date).unwrap_or_default();
-        let keyword = match &r.found_by {
-            FoundBy::Keyword(k) => text(k),
-            FoundBy::SimilarTo(_) => String::new(),
-        };
-        let relevance = r.relevance.map(|v| format!("{v:.1}")).unwrap_or_default();
-        let verified = if c.verified { "yes" } else { "no" }.to_owned();
-        let (handle, name, profile) = (text(&c.unique_id), text(&c.name), text(&c.profile_url));
         match self {
-            Self::TikTokKeyword => vec![
-                handle,
-                name,
-                number(c.followers),
-                bio,
-                emails,
-                profile,
-                video_url,
-                description,
-                number(stats.and_then(|s| s.likes)),
-                number(stats.and_then(|s| s.comments)),
-                number(stats.and_then(|s| s.shares)),
-                number(stats.and_then(|s| s.views)),
-                hashtags,
-                date,
-                keyword,
-            ],
-            Self::YouTubeKeyword => vec![
-                name,
-                handle,
-                number(c.followers),
-                bio,
-                emails,
-                profile,
-                video_url,
-                description,
-                number(stats.and_then(|s| s.views)),
-                date,
-                keyword,
-            ],
-            Self::Similar(Platform::YouTube) => vec![
-                name,
-                handle,
-                number(c.followers),
-                bio,
-                emails,
-                profile,
-                verified,
-                text(&similar_to(&r.found_by)),
-                relevance,
-            ],
-            Self::Similar(_) => vec![
-                handle,
-                name,
-                number(c.followers),
-                bio,
-                emails,
-                profile,
-                verified,
-                text(&similar_to(&r.found_by)),
-                relevance,
-            ],
-            Self::Campaign => {
+            Self::Platform => r.platform.as_str().to_owned(),
+            Self::Handle => text(&c.unique_id),
+            Self::Name => text(&c.name),
+            Self::Followers => number(c.followers),
+            Self::Bio => text(c.bio.as_deref().unwrap_or_default()),
+            Self::Emails => text(&c.emails.join("; ")),
+            Self::ProfileUrl => text(&c.profile_url),
+            Self::Verified => if c.verified { "yes" } else { "no" }.to_owned(),
+            Self::VideoUrl => text(video.and_then(|v| v.url.as_deref()).unwrap_or_default()),
+            Self::Description => text(video.map(|v| v.description.as_str()).unwrap_or_default()),
+            Self::Likes => number(stats.and_then(|s| s.likes)),
+            Self::Comments => number(stats.and_then(|s| s.comments)),
+            Self::Shares => number(stats.and_then(|s| s.shares)),
+            Self::Views => number(stats.and_then(|s| s.views)),
+            Self::Hashtags => text(&r.hashtags.join(" ")),
+            Self::Date => r.published_at.map(date).unwrap_or_default(),
+            Self::Keyword => match &r.found_by {
+                FoundBy::Keyword(k) => text(k),
+                FoundBy::SimilarTo(_) => String::new(),
+            },
+            Self::SimilarTo => text(&similar_to(&r.found_by)),
+            Self::Relevance => r.relevance.map(|v| format!("{v:.1}")).unwrap_or_default(),
+            Self::Searches => {
                 let found: Vec<String> = found_by.iter().map(label).collect();
-                vec![
-                    r.platform.as_str().to_owned(),
-                    handle,
-                    name,
-                    number(c.followers),
-                    bio,
-                    emails,
-                    profile,
-                    verified,
-                    video_url,
-                    description,
-                    number(stats.and_then(|s| s.likes)),
-                    number(stats.and_then(|s| s.comments)),
-                    number(stats.and_then(|s| s.shares)),
-                    number(stats.and_then(|s| s.views)),
-                    hashtags,
-                    date,
-                    relevance,
-                    text(&found.join("; ")),
-                ]
+                text(&found.join("; "))
             }
         }
     }

@@ -4,7 +4,8 @@
 //! - [`parse`]: tolerant parsers of the API's responses.
 //! - [`platforms`]: one module per platform behind one interface.
 //! - [`search`]: the keyword and similar drivers over the platforms, the typed cursor, enrichment.
-//! - [`worker`]: one step of a job: claim, fetch, commit, enqueue the next.
+//! - [`worker`]: the jobs queue's messages: one step of a job (claim, fetch, commit, enqueue the
+//!   next), the enrichment of its creators, and the repair of sends a crash lost.
 //!
 //! The job queue (SQS) is the `queue` crate: the start and the sweeper send steps without
 //! linking the search.

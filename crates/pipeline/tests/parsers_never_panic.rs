@@ -94,9 +94,7 @@ fn parse_all(bytes: &[u8]) {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../testkit/fixtures/scrapecreators")
-        .join(name);
+    let path = testkit::replay::fixtures_dir().join(name);
     let v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     serde_json::to_vec(&v["response"]["body"]).unwrap()
 }

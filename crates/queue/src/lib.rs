@@ -75,6 +75,36 @@ pub trait JobQueue: Send + Sync {
     ) -> impl Future<Output = Result<(), QueueError>> + Send;
 }
 
+/// Why [`send_and_record`] failed: the send, or the record of a send that happened.
+#[derive(Debug, thiserror::Error)]
+pub enum SendAndRecordError<E> {
+    /// Nothing was sent.
+    #[error(transparent)]
+    Send(#[from] QueueError),
+    /// The step was sent (it will be delivered) but its send was not recorded.
+    #[error("the step was sent but not recorded: {0}")]
+    Record(E),
+}
+
+/// Sends step `message`, visible after `delay`, then hands the queue's message id to `record`,
+/// which notes the send on the job (the repair and the sweeper read that note to find a step
+/// never sent). A send is so never recorded before it happened. The record is the caller's, so
+/// this crate needs no database.
+pub async fn send_and_record<Q, F, Fut, E>(
+    queue: &Q,
+    message: &StepMessage,
+    delay: Duration,
+    record: F,
+) -> Result<(), SendAndRecordError<E>>
+where
+    Q: JobQueue,
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+{
+    let id = queue.send(message, delay).await?;
+    record(id).await.map_err(SendAndRecordError::Record)
+}
+
 /// The SQS queue of search steps.
 #[derive(Clone, Debug)]
 pub struct SqsQueue {

@@ -2,12 +2,10 @@
 //! the server against the system's roots, here the bundle `SSL_CERT_FILE` names (as the template
 //! sets it). Its own test binary, so that no other test has loaded the roots first.
 
-mod tls_server;
-
 use std::time::Duration;
 
 use queue::{JobQueue, SqsQueue, StepMessage};
-use tls_server::{pki, serve, write_pem};
+use testkit::tls::{pki, serve, write_pem};
 
 #[tokio::test]
 async fn the_sqs_client_sends_over_tls_with_the_system_roots() {

@@ -15,7 +15,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let state = admin_overview::State {
         admin: AdminState::from_config(&config)?,
         dead_letters,
-        settings: SettingsCache::new(config.settings_cache_ttl),
+        settings: SettingsCache::from_config(&config),
     };
     shared::runtime::serve_http(state, admin_overview::handler).await
 }

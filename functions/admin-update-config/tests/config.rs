@@ -1,35 +1,19 @@
 //! The configuration routes as handlers: listing, reading, typed validation of every value type,
 //! reset to the default, and the audit of every change.
 
-use api::admin::AdminState;
-use domain::{admin::Admins, settings::DEFINITIONS};
-use lambda_http::{Body, Response};
-use serde_json::{json, Value};
-use testkit::{body_json, ApiRequest, TestDb};
+use domain::settings::DEFINITIONS;
+use serde_json::json;
+use testkit::{ApiRequest, TestApp};
 
 const ADMIN: &str = "admin_1";
 
-fn state(db: &TestDb) -> AdminState {
-    AdminState {
-        pool: db.pool.clone(),
-        admins: Admins::new(ADMIN, ""),
-    }
+async fn app() -> TestApp {
+    TestApp::builder().admins(ADMIN, "").build().await
 }
 
-fn one(method: &str, category: &str, key: &str) -> ApiRequest {
-    ApiRequest::new(method, "/admin/config/{category}/{key}")
-        .user(ADMIN)
-        .path_param("category", category)
-        .path_param("key", key)
-}
-
-async fn put(state: &AdminState, category: &str, key: &str, value: Value) -> Response<Body> {
-    let req = one("PUT", category, key).json(json!({ "value": value }));
-    admin_update_config::handler(state, req.build()).await
-}
-
-async fn stored(db: &TestDb, category: &str, key: &str) -> String {
-    db.client()
+async fn stored(app: &TestApp, category: &str, key: &str) -> String {
+    app.db
+        .client()
         .await
         .query_one(
             "SELECT value FROM system_configurations WHERE category = $1 AND key = $2",
@@ -42,20 +26,18 @@ async fn stored(db: &TestDb, category: &str, key: &str) -> String {
 
 #[tokio::test]
 async fn the_list_groups_every_defined_setting_by_category_with_its_type_default_and_rule() {
-    let db = TestDb::new().await;
-    let state = state(&db);
-    let req = ApiRequest::new("GET", "/admin/config").user(ADMIN);
-    let res = admin_list_config::handler(&state, req.build()).await;
-    assert_eq!(res.status(), 200);
-    let body = body_json(&res);
-    let listed: usize = body["categories"]
+    let app = app().await;
+    let res = app.admin_list_config(ADMIN).await;
+    assert_eq!(res.status, 200);
+    let categories = &res.json["categories"];
+    let listed: usize = categories
         .as_object()
         .unwrap()
         .values()
         .map(|v| v.as_array().unwrap().len())
         .sum();
     assert_eq!(listed, DEFINITIONS.len());
-    let delay = body["categories"]["timing"]
+    let delay = categories["timing"]
         .as_array()
         .unwrap()
         .iter()
@@ -72,33 +54,32 @@ async fn the_list_groups_every_defined_setting_by_category_with_its_type_default
 
 #[tokio::test]
 async fn a_setting_is_read_alone_and_an_unknown_one_is_404() {
-    let db = TestDb::new().await;
-    let state = state(&db);
-    let res = admin_get_config::handler(
-        &state,
-        one("GET", "api_limits", "max_api_calls_tiktok_keyword").build(),
-    )
-    .await;
-    assert_eq!(res.status(), 200);
-    assert_eq!(body_json(&res)["value"], "50");
-    let res = admin_get_config::handler(&state, one("GET", "api_limits", "nope").build()).await;
-    assert_eq!(res.status(), 404);
-    assert_eq!(body_json(&res)["error"]["code"], "not_found");
-    let res = put(&state, "nope", "nope", json!("1")).await;
-    assert_eq!(res.status(), 404);
+    let app = app().await;
+    let res = app
+        .admin_get_config(ADMIN, "api_limits", "max_api_calls_tiktok_keyword")
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json["value"], "50");
+    let res = app.admin_get_config(ADMIN, "api_limits", "nope").await;
+    assert_eq!((res.status, res.error_code()), (404, "not_found"));
+    let res = app
+        .admin_update_config(ADMIN, "nope", "nope", json!("1"))
+        .await;
+    assert_eq!(res.status, 404);
 }
 
 #[tokio::test]
 async fn durations_in_every_unit_are_stored_as_written_and_read_by_the_functions() {
-    let db = TestDb::new().await;
-    let state = state(&db);
+    let app = app().await;
     for value in ["500", "2h", "90m", "1d"] {
-        let res = put(&state, "timing", "job_timeout", json!(value)).await;
-        assert_eq!(res.status(), 200, "{value}: {}", body_json(&res));
-        assert_eq!(body_json(&res)["value"], value);
-        assert_eq!(stored(&db, "timing", "job_timeout").await, value);
+        let res = app
+            .admin_update_config(ADMIN, "timing", "job_timeout", json!(value))
+            .await;
+        assert_eq!(res.status, 200, "{value}: {res}");
+        assert_eq!(res.json["value"], value);
+        assert_eq!(stored(&app, "timing", "job_timeout").await, value);
     }
-    let settings = db::settings::load(&db.client().await).await.unwrap();
+    let settings = db::settings::load(&app.db.client().await).await.unwrap();
     assert_eq!(
         settings.job_timeout(),
         std::time::Duration::from_secs(86_400)
@@ -107,8 +88,7 @@ async fn durations_in_every_unit_are_stored_as_written_and_read_by_the_functions
 
 #[tokio::test]
 async fn invalid_values_are_400_naming_the_rule_and_change_nothing() {
-    let db = TestDb::new().await;
-    let state = state(&db);
+    let app = app().await;
     let cases = [
         (
             "timing",
@@ -140,33 +120,30 @@ async fn invalid_values_are_400_naming_the_rule_and_change_nothing() {
         ("retention", "failed_jobs", json!("12h"), "from 1d"),
     ];
     for (category, key, value, rule) in cases {
-        let before = stored(&db, category, key).await;
-        let res = put(&state, category, key, value.clone()).await;
-        assert_eq!(res.status(), 400, "{key} = {value}");
-        let body = body_json(&res);
-        assert_eq!(body["error"]["code"], "validation_failed");
-        assert_eq!(body["error"]["details"][0]["field"], "value");
-        let message = body["error"]["details"][0]["message"].as_str().unwrap();
+        let before = stored(&app, category, key).await;
+        let res = app
+            .admin_update_config(ADMIN, category, key, value.clone())
+            .await;
+        assert_eq!(res.status, 400, "{key} = {value}");
+        assert_eq!(res.error_code(), "validation_failed");
+        assert_eq!(res.error_field(), "value");
+        let message = res.json["error"]["details"][0]["message"].as_str().unwrap();
         assert!(message.contains(rule), "{key} = {value}: {message}");
-        assert_eq!(stored(&db, category, key).await, before);
+        assert_eq!(stored(&app, category, key).await, before);
     }
     // Not a string, or unknown fields: the body itself is refused.
-    assert_eq!(
-        put(&state, "timing", "job_timeout", json!(5))
-            .await
-            .status(),
-        400
-    );
-    let req = one("PUT", "timing", "job_timeout").json(json!({"value": "1h", "extra": 1}));
-    assert_eq!(
-        admin_update_config::handler(&state, req.build())
-            .await
-            .status(),
-        400
-    );
-    assert_eq!(db.count("system_configuration_changes").await, 0);
+    let res = app
+        .admin_update_config(ADMIN, "timing", "job_timeout", json!(5))
+        .await;
+    assert_eq!(res.status, 400);
+    let req = ApiRequest::new("PUT", "/admin/config/{category}/{key}")
+        .user(ADMIN)
+        .path_param("category", "timing")
+        .path_param("key", "job_timeout")
+        .json(json!({"value": "1h", "extra": 1}));
+    assert_eq!(app.send(req).await.status, 400);
+    assert_eq!(app.db.count("system_configuration_changes").await, 0);
 }
-
 #[test]
 fn booleans_strings_and_json_are_checked_by_their_types() {
     use domain::settings::{Definition, Value as V, ValueType};
@@ -193,36 +170,23 @@ fn booleans_strings_and_json_are_checked_by_their_types() {
 
 #[tokio::test]
 async fn every_change_and_reset_is_audited_with_who_and_the_old_and_new_values() {
-    let db = TestDb::new().await;
-    let state = state(&db);
-    assert_eq!(
-        put(&state, "timing", "continuation_delay", json!("5s"))
-            .await
-            .status(),
-        200
-    );
+    let app = app().await;
+    let put =
+        |value: &str| app.admin_update_config(ADMIN, "timing", "continuation_delay", json!(value));
+    assert_eq!(put("5s").await.status, 200);
     // The same value again is no change.
-    assert_eq!(
-        put(&state, "timing", "continuation_delay", json!("5s"))
-            .await
-            .status(),
-        200
-    );
-    let res = admin_reset_config::handler(
-        &state,
-        one("DELETE", "timing", "continuation_delay").build(),
-    )
-    .await;
-    assert_eq!(res.status(), 200);
-    assert_eq!(body_json(&res)["value"], "2s");
-    assert_eq!(stored(&db, "timing", "continuation_delay").await, "2s");
+    assert_eq!(put("5s").await.status, 200);
+    let res = app
+        .admin_reset_config(ADMIN, "timing", "continuation_delay")
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json["value"], "2s");
+    assert_eq!(stored(&app, "timing", "continuation_delay").await, "2s");
 
-    let req = ApiRequest::new("GET", "/admin/config/changes").user(ADMIN);
-    let res = admin_config_changes::handler(&state, req.build()).await;
-    assert_eq!(res.status(), 200);
-    let body = body_json(&res);
-    let changes = body["changes"].as_array().unwrap();
-    assert_eq!(changes.len(), 2, "{body}");
+    let res = app.admin_config_changes(ADMIN).await;
+    assert_eq!(res.status, 200);
+    let changes = res.json["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 2, "{res}");
     assert_eq!(changes[0]["oldValue"], "5s");
     assert_eq!(changes[0]["newValue"], "2s");
     assert_eq!(changes[1]["oldValue"], "2s");
@@ -230,26 +194,17 @@ async fn every_change_and_reset_is_audited_with_who_and_the_old_and_new_values()
     assert_eq!(changes[1]["key"], "continuation_delay");
     assert_eq!(changes[1]["changedBy"], ADMIN);
     assert!(changes[1]["changedAt"].is_string());
-    assert_eq!(body["pagination"]["total"], 2);
+    assert_eq!(res.json["pagination"]["total"], 2);
 }
 
 #[tokio::test]
 async fn a_value_broken_by_hand_in_sql_is_shown_invalid_and_read_as_the_default() {
-    let db = TestDb::new().await;
-    let state = state(&db);
-    db.client()
-        .await
-        .execute(
-            "UPDATE system_configurations SET value = 'soon' WHERE key = 'job_timeout'",
-            &[],
-        )
-        .await
-        .unwrap();
-    let res = admin_get_config::handler(&state, one("GET", "timing", "job_timeout").build()).await;
-    let body = body_json(&res);
-    assert_eq!(body["value"], "soon");
-    assert_eq!(body["valid"], false);
-    let settings = db::settings::load(&db.client().await).await.unwrap();
+    let app = app().await;
+    app.db.set_setting("job_timeout", "soon").await;
+    let res = app.admin_get_config(ADMIN, "timing", "job_timeout").await;
+    assert_eq!(res.json["value"], "soon");
+    assert_eq!(res.json["valid"], false);
+    let settings = db::settings::load(&app.db.client().await).await.unwrap();
     assert_eq!(
         settings.job_timeout(),
         std::time::Duration::from_secs(3_600)
@@ -258,27 +213,23 @@ async fn a_value_broken_by_hand_in_sql_is_shown_invalid_and_read_as_the_default(
 
 #[tokio::test]
 async fn migrations_seed_every_definition_and_keep_values_an_operator_changed() {
-    let db = TestDb::new().await;
+    let app = app().await;
     assert_eq!(
-        db.count("system_configurations").await,
+        app.db.count("system_configurations").await,
         DEFINITIONS.len() as i64
     );
-    let state = state(&db);
-    assert_eq!(
-        put(&state, "timing", "stalled_after", json!("10m"))
-            .await
-            .status(),
-        200
-    );
-    let mut client = db.client().await;
+    let res = app
+        .admin_update_config(ADMIN, "timing", "stalled_after", json!("10m"))
+        .await;
+    assert_eq!(res.status, 200);
+    let mut client = app.db.client().await;
     db::migrate(&mut client).await.unwrap();
-    assert_eq!(stored(&db, "timing", "stalled_after").await, "10m");
+    assert_eq!(stored(&app, "timing", "stalled_after").await, "10m");
 }
 
 #[tokio::test]
 async fn email_delays_take_the_seeds_durations_and_refuse_anything_else() {
-    let db = TestDb::new().await;
-    let state = state(&db);
+    let app = app().await;
     for (value, ok) in [
         ("45m", true),
         ("3600", true),
@@ -286,8 +237,10 @@ async fn email_delays_take_the_seeds_durations_and_refuse_anything_else() {
         ("-1h", false),
         ("31d", false),
     ] {
-        let res = put(&state, "email", "abandonment_delay", json!(value)).await;
-        assert_eq!(res.status() == 200, ok, "{value}: {}", body_json(&res));
+        let res = app
+            .admin_update_config(ADMIN, "email", "abandonment_delay", json!(value))
+            .await;
+        assert_eq!(res.status == 200, ok, "{value}: {res}");
     }
-    assert_eq!(stored(&db, "email", "abandonment_delay").await, "3600");
+    assert_eq!(stored(&app, "email", "abandonment_delay").await, "3600");
 }

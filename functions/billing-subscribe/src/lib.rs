@@ -4,6 +4,7 @@
 
 use api::{usage, ApiError};
 use db::billing;
+use domain::plan::Plan;
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use serde::Deserialize;
 
@@ -17,27 +18,17 @@ pub async fn handler(state: &usage::State, req: Request) -> Response<Body> {
     api::respond(req, |user, req| async move {
         let body: Subscribe = api::json_body(&req)?;
         let not_a_plan = || ApiError::invalid("plan", "must be a paid plan: starter or pro");
-        let plan_id = body.plan.trim();
-        if plan_id.is_empty()
-            || plan_id.len() > 50
-            || !plan_id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        {
-            return Err(not_a_plan());
-        }
-        let client = state.pool.get().await?;
-        let plan = billing::plan(&client, plan_id)
-            .await?
-            .filter(|p| !p.is_trial)
+        let plan = Plan::parse(body.plan.trim())
+            .filter(|p| *p != Plan::Trial)
             .ok_or_else(not_a_plan)?;
-        if !billing::subscribe(&client, &user, &plan.id).await? {
+        let client = state.pool.get().await?;
+        if !billing::subscribe(&client, &user, plan).await? {
             return Err(ApiError::Forbidden {
                 code: "onboarding_required",
                 message: "Complete onboarding before subscribing".into(),
             });
         }
-        tracing::info!(plan = %plan.id, "subscribed");
+        tracing::info!(plan = plan.as_str(), "subscribed");
         drop(client);
         let usage = usage::usage(state, &user).await?;
         Ok(api::json_response(StatusCode::OK, &usage))

@@ -7,7 +7,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = shared::runtime::init().await?;
     let state = api::usage::State {
         pool: db::pool(&config.database)?,
-        settings: SettingsCache::new(config.settings_cache_ttl),
+        settings: SettingsCache::from_config(&config),
     };
     shared::runtime::serve_http(state, billing_subscribe::handler).await
 }

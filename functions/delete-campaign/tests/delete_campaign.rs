@@ -1,27 +1,9 @@
-use serde_json::json;
-use testkit::{body_json, ApiRequest, TestDb};
+use testkit::TestApp;
 use uuid::Uuid;
 
-async fn create(db: &TestDb, user: &str) -> Uuid {
-    let req = ApiRequest::new("POST", "/campaigns")
-        .user(user)
-        .json(json!({"name": "Launch", "searchType": "keyword"}));
-    let id = body_json(&create_campaign::handler(&db.pool, req.build()).await)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    Uuid::parse_str(&id).unwrap()
-}
-
-fn delete(user: &str, id: Uuid) -> ApiRequest {
-    ApiRequest::new("DELETE", "/campaigns/{campaignId}")
-        .user(user)
-        .path_param("campaignId", &id.to_string())
-}
-
 /// A running search with two creators in the campaign, and a legacy search row pointing at it.
-async fn fill(db: &TestDb, user: &str, campaign: Uuid) -> Uuid {
-    let client = db.client().await;
+async fn fill(app: &TestApp, user: &str, campaign: Uuid) -> Uuid {
+    let client = app.db.client().await;
     let job: Uuid = client
         .query_one(
             "INSERT INTO scraping_jobs (user_id, campaign_id, platform, search_type, keywords, target_results, status, started_at, timeout_at)
@@ -58,53 +40,35 @@ async fn fill(db: &TestDb, user: &str, campaign: Uuid) -> Uuid {
 
 #[tokio::test]
 async fn deleting_a_campaign_removes_its_searches_creators_and_legacy_rows() {
-    let db = TestDb::new().await;
-    let campaign = create(&db, "user_a").await;
-    let kept = create(&db, "user_a").await;
-    fill(&db, "user_a", campaign).await;
-    let res = delete_campaign::handler(&db.pool, delete("user_a", campaign).build()).await;
-    assert_eq!(res.status(), 204);
-    assert!(matches!(res.body(), lambda_http::Body::Empty));
+    let app = TestApp::new().await;
+    let campaign = app.new_campaign("user_a", "keyword").await;
+    let kept = app.new_campaign("user_a", "keyword").await;
+    fill(&app, "user_a", campaign).await;
+    let res = app.delete_campaign("user_a", campaign).await;
+    assert_eq!(res.status, 204);
+    assert_eq!(res.text, "", "no body");
     for table in [
         "scraping_jobs",
         "scraping_results",
         "search_jobs",
         "search_results",
     ] {
-        assert_eq!(db.count(table).await, 0, "{table}");
+        assert_eq!(app.db.count(table).await, 0, "{table}");
     }
-    assert_eq!(db.count("campaigns").await, 1);
-    let res = get_campaign::handler(
-        &db.pool,
-        ApiRequest::new("GET", "/campaigns/{campaignId}")
-            .user("user_a")
-            .path_param("campaignId", &kept.to_string())
-            .build(),
-    )
-    .await;
-    assert_eq!(res.status(), 200);
+    assert_eq!(app.db.count("campaigns").await, 1);
+    assert_eq!(app.get_campaign("user_a", kept).await.status, 200);
     // Deleting again: it is gone.
-    let res = delete_campaign::handler(&db.pool, delete("user_a", campaign).build()).await;
-    assert_eq!(res.status(), 404);
+    assert_eq!(app.delete_campaign("user_a", campaign).await.status, 404);
 }
 
 #[tokio::test]
 async fn another_users_campaign_is_404_and_nothing_is_deleted_or_cancelled() {
-    let db = TestDb::new().await;
-    let campaign = create(&db, "user_a").await;
-    let job = fill(&db, "user_a", campaign).await;
-    let res = delete_campaign::handler(&db.pool, delete("user_b", campaign).build()).await;
-    assert_eq!(res.status(), 404);
-    assert_eq!(db.count("campaigns").await, 1);
-    assert_eq!(db.count("scraping_results").await, 2);
-    let status: String = db
-        .client()
-        .await
-        .query_one("SELECT status FROM scraping_jobs WHERE id = $1", &[&job])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(status, "processing");
-    let res = delete_campaign::handler(&db.pool, delete("user_a", Uuid::nil()).build()).await;
-    assert_eq!(res.status(), 404);
+    let app = TestApp::new().await;
+    let campaign = app.new_campaign("user_a", "keyword").await;
+    let job = fill(&app, "user_a", campaign).await;
+    assert_eq!(app.delete_campaign("user_b", campaign).await.status, 404);
+    assert_eq!(app.db.count("campaigns").await, 1);
+    assert_eq!(app.db.count("scraping_results").await, 2);
+    assert_eq!(app.db.job_status(job).await.as_deref(), Some("processing"));
+    assert_eq!(app.delete_campaign("user_a", Uuid::nil()).await.status, 404);
 }

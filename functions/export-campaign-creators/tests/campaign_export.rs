@@ -1,29 +1,10 @@
-use export::State;
-use lambda_http::Body;
-use testkit::{ApiRequest, TestDb};
-
-async fn export(db: &TestDb, user: &str, campaign: &str) -> (u16, String) {
-    let req = ApiRequest::new("GET", "/campaigns/{campaignId}/creators.csv")
-        .user(user)
-        .path_param("campaignId", campaign);
-    let state = State {
-        pool: db.pool.clone(),
-        store: None,
-    };
-    let res = export_campaign_creators::handler(&state, req.build()).await;
-    let body = match res.body() {
-        Body::Binary(b) => String::from_utf8(b.clone()).unwrap(),
-        Body::Text(t) => t.clone(),
-        _ => String::new(),
-    };
-    (res.status().as_u16(), body)
-}
+use testkit::TestApp;
 
 #[tokio::test]
 async fn every_search_of_a_campaign_is_one_file_with_each_creator_once_and_all_that_found_it() {
-    let db = TestDb::new().await;
-    let first = db.seed_job("user_a", "completed", 5).await;
-    let client = db.client().await;
+    let app = TestApp::new().await;
+    let first = app.db.seed_job("user_a", "completed", 5).await;
+    let client = app.db.client().await;
     let campaign: uuid::Uuid = client
         .query_one(
             "SELECT campaign_id FROM scraping_jobs WHERE id = $1",
@@ -65,9 +46,9 @@ async fn every_search_of_a_campaign_is_one_file_with_each_creator_once_and_all_t
         )
         .await
         .unwrap();
-    let (status, csv) = export(&db, "user_a", &campaign.to_string()).await;
-    assert_eq!(status, 200, "{csv}");
-    let text = csv.strip_prefix('\u{feff}').unwrap();
+    let res = app.export_campaign_creators("user_a", campaign).await;
+    assert_eq!(res.status, 200, "{res}");
+    let text = res.text.strip_prefix('\u{feff}').unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()
@@ -99,9 +80,10 @@ async fn every_search_of_a_campaign_is_one_file_with_each_creator_once_and_all_t
 
 #[tokio::test]
 async fn another_users_campaign_is_a_404() {
-    let db = TestDb::new().await;
-    let job = db.seed_job("user_a", "completed", 2).await;
-    let campaign: uuid::Uuid = db
+    let app = TestApp::new().await;
+    let job = app.db.seed_job("user_a", "completed", 2).await;
+    let campaign: uuid::Uuid = app
+        .db
         .client()
         .await
         .query_one(
@@ -111,7 +93,7 @@ async fn another_users_campaign_is_a_404() {
         .await
         .unwrap()
         .get(0);
-    let (status, body) = export(&db, "user_b", &campaign.to_string()).await;
-    assert_eq!(status, 404);
-    assert!(!body.contains("creator0"));
+    let res = app.export_campaign_creators("user_b", campaign).await;
+    assert_eq!(res.status, 404);
+    assert!(!res.text.contains("creator0"));
 }

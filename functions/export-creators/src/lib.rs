@@ -4,7 +4,6 @@
 
 use api::ApiError;
 use db::{jobs, results::ExportSource};
-use domain::{campaign::SearchType, search::Platform};
 use export::Layout;
 use lambda_http::{Body, Request, Response};
 
@@ -15,11 +14,10 @@ pub async fn handler(state: &export::State, req: Request) -> Response<Body> {
         let job = jobs::find_for_user(&client, &user, id)
             .await?
             .ok_or(ApiError::NotFound("job"))?;
-        let layout = match (job.search_type, job.platform) {
-            (SearchType::Keyword, Platform::YouTube) => Layout::YouTubeKeyword,
-            (SearchType::Keyword, _) => Layout::TikTokKeyword,
-            (SearchType::Similar, platform) => Layout::Similar(platform),
-        };
+        let kind = job.kind().ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("search {id} is of a kind not offered"))
+        })?;
+        let layout = Layout::of(kind);
         // Downloaded as `creators-{id}.csv`; stored under `exports/jobs/`.
         let name = format!("jobs/creators-{id}");
         export::answer(state, &mut client, ExportSource::Job(id), layout, &name).await

@@ -1,34 +1,7 @@
-use export::{store::ExportStore, State};
-use lambda_http::Body;
-use testkit::{ApiRequest, TestDb};
+use testkit::TestApp;
 
-fn state(db: &TestDb, store: Option<ExportStore>) -> State {
-    State {
-        pool: db.pool.clone(),
-        store,
-    }
-}
-
-async fn export(
-    state: &State,
-    user: &str,
-    job: &str,
-) -> (u16, lambda_http::http::HeaderMap, Vec<u8>) {
-    let req = ApiRequest::new("GET", "/jobs/{jobId}/creators.csv")
-        .user(user)
-        .path_param("jobId", job);
-    let res = export_creators::handler(state, req.build()).await;
-    let body = match res.body() {
-        Body::Binary(b) => b.clone(),
-        Body::Text(t) => t.clone().into_bytes(),
-        _ => Vec::new(),
-    };
-    (res.status().as_u16(), res.headers().clone(), body)
-}
-
-fn rows(csv: &[u8]) -> (Vec<String>, Vec<csv::StringRecord>) {
-    let text = std::str::from_utf8(csv).unwrap();
-    let text = text
+fn rows(csv: &str) -> (Vec<String>, Vec<csv::StringRecord>) {
+    let text = csv
         .strip_prefix('\u{feff}')
         .expect("a byte-order mark first");
     let mut reader = csv::Reader::from_reader(text.as_bytes());
@@ -41,14 +14,25 @@ fn rows(csv: &[u8]) -> (Vec<String>, Vec<csv::StringRecord>) {
     (header, reader.records().map(Result::unwrap).collect())
 }
 
+/// Gives every creator of `job` a bio of about 1.2 kB, ending in its position.
+async fn lengthen_bios(app: &TestApp, job: uuid::Uuid) {
+    app.db
+        .execute(
+            "UPDATE scraping_results SET creators = jsonb_set(creators, '{creator,bio}', to_jsonb(repeat('long bio ', 120) || position))
+             WHERE job_id = $1",
+            &[&job],
+        )
+        .await;
+}
+
 #[tokio::test]
 async fn a_keyword_search_exports_its_creators_with_readable_columns_in_discovery_order() {
-    let db = TestDb::new().await;
-    let job = db.seed_job("user_a", "completed", 120).await;
-    let (status, headers, csv) = export(&state(&db, None), "user_a", &job.to_string()).await;
-    assert_eq!(status, 200);
-    assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
-    let (header, rows) = rows(&csv);
+    let app = TestApp::new().await;
+    let job = app.db.seed_job("user_a", "completed", 120).await;
+    let res = app.export_creators("user_a", job).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("content-type"), Some("text/csv; charset=utf-8"));
+    let (header, rows) = rows(&res.text);
     assert_eq!(
         header,
         [
@@ -82,85 +66,52 @@ async fn a_keyword_search_exports_its_creators_with_readable_columns_in_discover
     assert_eq!(&rows[5][7], "video 5");
     assert_eq!(&rows[5][11], "50");
     assert_eq!(&rows[5][14], "seed");
-    assert!(
-        std::str::from_utf8(&csv).unwrap().contains("\r\n"),
-        "RFC 4180 line endings"
-    );
+    assert!(res.text.contains("\r\n"), "RFC 4180 line endings");
 }
 
 #[tokio::test]
 async fn another_users_export_is_a_404() {
-    let db = TestDb::new().await;
-    let job = db.seed_job("user_a", "completed", 3).await;
-    let (status, _, body) = export(&state(&db, None), "user_b", &job.to_string()).await;
-    assert_eq!(status, 404);
-    assert!(!String::from_utf8_lossy(&body).contains("creator0"));
+    let app = TestApp::new().await;
+    let job = app.db.seed_job("user_a", "completed", 3).await;
+    let res = app.export_creators("user_b", job).await;
+    assert_eq!(res.status, 404);
+    assert!(!res.text.contains("creator0"));
 }
 
 #[tokio::test]
 async fn a_creator_that_cannot_be_read_fails_the_export_instead_of_going_missing() {
-    let db = TestDb::new().await;
-    let job = db.seed_job("user_a", "completed", 3).await;
-    db.client()
-        .await
+    let app = TestApp::new().await;
+    let job = app.db.seed_job("user_a", "completed", 3).await;
+    app.db
         .execute(
             "UPDATE scraping_results SET creators = '{\"platform\": \"Myspace\"}' WHERE job_id = $1 AND position = 1",
             &[&job],
         )
-        .await
-        .unwrap();
-    let (status, _, body) = export(&state(&db, None), "user_a", &job.to_string()).await;
-    assert_eq!(status, 500, "{}", String::from_utf8_lossy(&body));
-    assert!(!String::from_utf8_lossy(&body).contains("creator0"));
-}
-
-/// A bucket of its own in moto's S3 (scripts/test starts moto and sets AWS_ENDPOINT_URL_S3).
-async fn bucket() -> ExportStore {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
-        .or_else(|_| std::env::var("AWS_ENDPOINT_URL_SQS"))
-        .expect("run with scripts/test, which starts moto");
-    let name = format!("gemz-test-{}", uuid::Uuid::new_v4().simple());
-    let store = ExportStore::with_endpoint(&name, Some(endpoint));
-    store
-        .client()
-        .create_bucket()
-        .bucket(&name)
-        .send()
-        .await
-        .unwrap();
-    store
+        .await;
+    let res = app.export_creators("user_a", job).await;
+    assert_eq!(res.status, 500, "{res}");
+    assert!(!res.text.contains("creator0"));
 }
 
 #[tokio::test]
 async fn an_export_over_the_inline_limit_is_uploaded_and_answered_with_a_link() {
-    let db = TestDb::new().await;
-    let job = db.seed_job("user_a", "completed", 10_000).await;
+    let app = TestApp::builder().export_bucket().build().await;
+    let job = app.db.seed_job("user_a", "completed", 10_000).await;
     // About 1.2 kB a creator: 12 MB, more than Lambda could answer.
-    db.client()
-        .await
-        .execute(
-            "UPDATE scraping_results SET creators = jsonb_set(creators, '{creator,bio}', to_jsonb(repeat('long bio ', 120) || position))
-             WHERE job_id = $1",
-            &[&job],
-        )
-        .await
-        .unwrap();
-    let store = bucket().await;
-    let (status, headers, body) =
-        export(&state(&db, Some(store.clone())), "user_a", &job.to_string()).await;
-    assert_eq!(status, 303, "{}", String::from_utf8_lossy(&body));
-    let link = headers["location"].to_str().unwrap().to_owned();
-    let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(answer["downloadUrl"], link.as_str());
-    assert_eq!(answer["rows"], 10_000);
+    lengthen_bios(&app, job).await;
+    let res = app.export_creators("user_a", job).await;
+    assert_eq!(res.status, 303, "{res}");
+    let link = res.header("location").unwrap();
+    assert_eq!(res.json["downloadUrl"], link);
+    assert_eq!(res.json["rows"], 10_000);
     assert!(
-        answer["bytes"].as_u64().unwrap() > 6 * 1024 * 1024,
-        "{answer}"
+        res.json["bytes"].as_u64().unwrap() > 6 * 1024 * 1024,
+        "{res}"
     );
     let http = shared::tls::http_client().unwrap().build().unwrap();
-    let downloaded = http.get(&link).send().await.unwrap();
+    let downloaded = http.get(link).send().await.unwrap();
     assert_eq!(downloaded.status(), 200);
-    let csv = downloaded.bytes().await.unwrap();
+    let csv = String::from_utf8(downloaded.bytes().await.unwrap().to_vec()).unwrap();
     let (_, rows) = rows(&csv);
     assert_eq!(rows.len(), 10_000);
     assert_eq!(&rows[9_999][0], "creator9999");
@@ -169,17 +120,8 @@ async fn an_export_over_the_inline_limit_is_uploaded_and_answered_with_a_link() 
 
 #[tokio::test]
 async fn without_a_bucket_an_export_too_large_to_answer_is_a_503() {
-    let db = TestDb::new().await;
-    let job = db.seed_job("user_a", "completed", 5_000).await;
-    db.client()
-        .await
-        .execute(
-            "UPDATE scraping_results SET creators = jsonb_set(creators, '{creator,bio}', to_jsonb(repeat('long bio ', 120)))
-             WHERE job_id = $1",
-            &[&job],
-        )
-        .await
-        .unwrap();
-    let (status, _, _) = export(&state(&db, None), "user_a", &job.to_string()).await;
-    assert_eq!(status, 503);
+    let app = TestApp::new().await;
+    let job = app.db.seed_job("user_a", "completed", 5_000).await;
+    lengthen_bios(&app, job).await;
+    assert_eq!(app.export_creators("user_a", job).await.status, 503);
 }

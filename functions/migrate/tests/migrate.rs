@@ -1,33 +1,24 @@
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
-use testkit::TestDb;
+use testkit::TestApp;
 
 #[tokio::test]
 async fn a_direct_invocation_reports_nothing_to_apply_on_a_migrated_database() {
-    let db = TestDb::new().await;
-    let answer = migrate::handler(
-        &db.pool,
-        &shared::tls::http_client().unwrap().build().unwrap(),
-        json!({}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(answer, json!({"applied": 0}));
+    let app = TestApp::new().await;
+    assert_eq!(app.migrate(json!({})).await.unwrap(), json!({"applied": 0}));
 }
 
 #[tokio::test]
 async fn as_a_custom_resource_it_migrates_and_answers_cloudformation() {
-    let db = TestDb::new().await;
+    let app = TestApp::new().await;
     // A fresh database: drop everything so the migrations have work to do.
-    db.client()
-        .await
+    app.db
         .batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-        .await
-        .unwrap();
+        .await;
     let received: Arc<Mutex<Vec<Value>>> = Arc::default();
     let sink = received.clone();
-    let app = axum::Router::new().route(
+    let cloudformation = axum::Router::new().route(
         "/cfn-response",
         axum::routing::put(move |body: String| async move {
             sink.lock()
@@ -38,20 +29,14 @@ async fn as_a_custom_resource_it_migrates_and_answers_cloudformation() {
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/cfn-response", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(async move { axum::serve(listener, cloudformation).await });
 
     let event = json!({
         "RequestType": "Create", "ResponseURL": url, "StackId": "arn:aws:cloudformation:stack/gemz",
         "RequestId": "r-1", "LogicalResourceId": "Migrations", "ResourceType": "AWS::CloudFormation::CustomResource",
         "ResourceProperties": {"MigrateVersion": "3"}
     });
-    let answer = migrate::handler(
-        &db.pool,
-        &shared::tls::http_client().unwrap().build().unwrap(),
-        event,
-    )
-    .await
-    .unwrap();
+    let answer = app.migrate(event).await.unwrap();
     let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations"))
         .unwrap()
         .filter(|e| {
@@ -72,7 +57,7 @@ async fn as_a_custom_resource_it_migrates_and_answers_cloudformation() {
     assert_eq!(responses[0]["RequestId"], "r-1");
     assert_eq!(responses[0]["LogicalResourceId"], "Migrations");
     assert_eq!(
-        db.count("system_configurations").await,
+        app.db.count("system_configurations").await,
         domain::settings::DEFINITIONS.len() as i64
     );
 }

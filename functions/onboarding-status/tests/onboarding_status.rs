@@ -1,23 +1,17 @@
 use serde_json::json;
-use testkit::{body_json, ApiRequest, TestDb};
-
-fn status(user: &str) -> ApiRequest {
-    ApiRequest::new("GET", "/onboarding/status").user(user)
-}
+use testkit::TestApp;
 
 #[tokio::test]
 async fn before_step_one_the_status_is_a_404() {
-    let db = TestDb::new().await;
-    let res = onboarding_status::handler(&db.pool, status("user_a").build()).await;
-    assert_eq!(res.status(), 404);
-    assert_eq!(body_json(&res)["error"]["code"], "not_found");
+    let app = TestApp::new().await;
+    let res = app.onboarding_status("user_a").await;
+    assert_eq!((res.status, res.error_code()), (404, "not_found"));
 }
 
 #[tokio::test]
 async fn the_status_shows_the_step_profile_and_trial_of_the_caller_only() {
-    let db = TestDb::new().await;
-    db.client()
-        .await
+    let app = TestApp::new().await;
+    app.db
         .batch_execute(
             "INSERT INTO user_profiles (user_id, full_name, business_name, onboarding_step, trial_status,
                  subscription_status, trial_start_date, trial_end_date)
@@ -25,18 +19,17 @@ async fn the_status_shows_the_step_profile_and_trial_of_the_caller_only() {
                  now() - interval '2 days', now() + interval '5 days'),
                     ('user_b', 'Bob', 'Bobs', 'info_captured', 'pending', 'none', NULL, NULL)",
         )
-        .await
-        .unwrap();
-    let res = onboarding_status::handler(&db.pool, status("user_a").build()).await;
-    assert_eq!(res.status(), 200);
-    let body = body_json(&res);
+        .await;
+    let res = app.onboarding_status("user_a").await;
+    assert_eq!(res.status, 200);
+    let body = &res.json;
     assert_eq!(body["onboardingStep"], "completed");
     assert_eq!(body["profile"]["fullName"], "Ada");
     assert_eq!(body["trial"]["status"], "active");
     assert_eq!(body["trial"]["daysRemaining"], 4, "5 days less a few ms");
     assert_eq!(body["trial"]["progressPercent"], 28);
 
-    let body = body_json(&onboarding_status::handler(&db.pool, status("user_b").build()).await);
+    let body = app.onboarding_status("user_b").await.json;
     assert_eq!(body["profile"]["fullName"], "Bob");
     assert_eq!(
         body["trial"],
@@ -47,28 +40,22 @@ async fn the_status_shows_the_step_profile_and_trial_of_the_caller_only() {
 
 #[tokio::test]
 async fn an_expired_trial_is_reported_as_expired() {
-    let db = TestDb::new().await;
-    db.client()
-        .await
+    let app = TestApp::new().await;
+    app.db
         .batch_execute(
             "INSERT INTO user_profiles (user_id, onboarding_step, trial_status, subscription_status, trial_start_date, trial_end_date)
              VALUES ('user_a', 'completed', 'active', 'trialing', now() - interval '8 days', now() - interval '1 day')",
         )
-        .await
-        .unwrap();
-    let body = body_json(&onboarding_status::handler(&db.pool, status("user_a").build()).await);
-    assert_eq!(body["trial"]["status"], "expired");
-    assert_eq!(body["trial"]["isExpired"], true);
-    assert_eq!(body["trial"]["progressPercent"], 100);
+        .await;
+    let res = app.onboarding_status("user_a").await;
+    let trial = &res.json["trial"];
+    assert_eq!(trial["status"], "expired");
+    assert_eq!(trial["isExpired"], true);
+    assert_eq!(trial["progressPercent"], 100);
 }
 
 #[tokio::test]
 async fn the_status_needs_a_user() {
-    let db = TestDb::new().await;
-    let res = onboarding_status::handler(
-        &db.pool,
-        ApiRequest::new("GET", "/onboarding/status").build(),
-    )
-    .await;
-    assert_eq!(res.status(), 401);
+    let app = TestApp::new().await;
+    assert_eq!(app.onboarding_status(None).await.status, 401);
 }

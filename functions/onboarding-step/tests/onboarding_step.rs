@@ -1,44 +1,46 @@
 use serde_json::{json, Value};
-use testkit::{body_json, ApiRequest, TestDb};
+use testkit::{
+    app::{onboarding_body, BRAND},
+    TestApp,
+};
 
-fn onboarding(db: &TestDb) -> onboarding_step::State {
-    onboarding_step::State {
-        pool: db.pool.clone(),
-        settings: db::settings::SettingsCache::new(std::time::Duration::ZERO),
-    }
+/// Step `step` as `user`, answered 200 (the body of the view).
+async fn step_ok(app: &TestApp, user: &str, step: &str, body: Value) -> Value {
+    let res = app.onboarding_step(user, step, body).await;
+    assert_eq!(res.status, 200, "{step}: {res}");
+    res.json
 }
 
-async fn step(db: &TestDb, user: &str, step: &str, body: Value) -> (u16, Value) {
-    let req = ApiRequest::new("PATCH", "/onboarding/{step}")
-        .user(user)
-        .path_param("step", step)
-        .json(body);
-    let res = onboarding_step::handler(&onboarding(db), req.build()).await;
-    (res.status().as_u16(), body_json(&res))
+async fn brand_description(app: &TestApp, user: &str) -> Option<String> {
+    app.db
+        .client()
+        .await
+        .query_one(
+            "SELECT brand_description FROM user_profiles WHERE user_id = $1",
+            &[&user],
+        )
+        .await
+        .unwrap()
+        .get(0)
 }
-
-const BRAND: &str = "We make plant-based protein snacks for busy runners and gym-goers.";
 
 #[tokio::test]
 async fn the_three_steps_in_order_complete_onboarding_and_start_a_seven_day_trial() {
-    let db = TestDb::new().await;
-    let (status, body) = step(
-        &db,
+    let app = TestApp::new().await;
+    let body = step_ok(
+        &app,
         "user_a",
         "step-1",
         json!({"fullName": " Ada Lovelace ", "businessName": "Engines Ltd"}),
     )
     .await;
-    assert_eq!(status, 200, "{body}");
     assert_eq!(body["onboardingStep"], "info_captured");
     assert_eq!(body["profile"]["fullName"], "Ada Lovelace");
 
-    let (status, body) = step(&db, "user_a", "step-2", json!({"brandDescription": BRAND})).await;
-    assert_eq!(status, 200, "{body}");
+    let body = step_ok(&app, "user_a", "step-2", onboarding_body("step-2")).await;
     assert_eq!(body["onboardingStep"], "intent_captured");
 
-    let (status, body) = step(&db, "user_a", "complete", json!({})).await;
-    assert_eq!(status, 200, "{body}");
+    let body = step_ok(&app, "user_a", "complete", json!({})).await;
     assert_eq!(body["onboardingStep"], "completed");
     assert_eq!(body["trial"]["status"], "active");
     assert_eq!(body["subscriptionStatus"], "trialing");
@@ -58,7 +60,8 @@ async fn the_three_steps_in_order_complete_onboarding_and_start_a_seven_day_tria
             "{email}"
         );
     }
-    let row = db
+    let row = app
+        .db
         .client()
         .await
         .query_one(
@@ -74,22 +77,21 @@ async fn the_three_steps_in_order_complete_onboarding_and_start_a_seven_day_tria
 
 #[tokio::test]
 async fn steps_out_of_order_get_409_and_change_nothing() {
-    let db = TestDb::new().await;
-    let (status, body) = step(&db, "user_a", "step-2", json!({"brandDescription": BRAND})).await;
-    assert_eq!(status, 409);
-    assert_eq!(body["error"]["code"], "onboarding_step_out_of_order");
-    assert_eq!(db.count("user_profiles").await, 0);
+    let app = TestApp::new().await;
+    let res = app
+        .onboarding_step("user_a", "step-2", onboarding_body("step-2"))
+        .await;
+    assert_eq!(
+        (res.status, res.error_code()),
+        (409, "onboarding_step_out_of_order")
+    );
+    assert_eq!(app.db.count("user_profiles").await, 0);
 
-    step(
-        &db,
-        "user_a",
-        "step-1",
-        json!({"fullName": "Ada", "businessName": "Engines"}),
-    )
-    .await;
-    let (status, _) = step(&db, "user_a", "complete", json!({})).await;
-    assert_eq!(status, 409);
-    let row = db
+    step_ok(&app, "user_a", "step-1", onboarding_body("step-1")).await;
+    let res = app.onboarding_step("user_a", "complete", json!({})).await;
+    assert_eq!(res.status, 409);
+    let row = app
+        .db
         .client()
         .await
         .query_one(
@@ -104,46 +106,28 @@ async fn steps_out_of_order_get_409_and_change_nothing() {
 
 #[tokio::test]
 async fn repeating_steps_duplicates_nothing_and_never_moves_back() {
-    let db = TestDb::new().await;
-    step(
-        &db,
-        "user_a",
-        "step-1",
-        json!({"fullName": "Ada", "businessName": "Engines"}),
-    )
-    .await;
-    step(
-        &db,
-        "user_a",
-        "step-1",
-        json!({"fullName": "Ada L", "businessName": "Engines"}),
-    )
-    .await;
-    step(&db, "user_a", "step-2", json!({"brandDescription": BRAND})).await;
-    let (_, first) = step(&db, "user_a", "complete", json!({})).await;
-    let (status, again) = step(&db, "user_a", "complete", json!({})).await;
-    assert_eq!(status, 200);
+    let app = TestApp::new().await;
+    let info = |name: &str| json!({"fullName": name, "businessName": "Engines"});
+    step_ok(&app, "user_a", "step-1", info("Ada")).await;
+    step_ok(&app, "user_a", "step-1", info("Ada L")).await;
+    step_ok(&app, "user_a", "step-2", onboarding_body("step-2")).await;
+    let first = step_ok(&app, "user_a", "complete", json!({})).await;
+    let again = step_ok(&app, "user_a", "complete", json!({})).await;
     assert_eq!(
         first["trial"]["startDate"], again["trial"]["startDate"],
         "the trial is not restarted"
     );
     assert_eq!(first["emailSchedule"], again["emailSchedule"]);
 
-    let (_, edited) = step(
-        &db,
-        "user_a",
-        "step-1",
-        json!({"fullName": "Ada King", "businessName": "Engines"}),
-    )
-    .await;
+    let edited = step_ok(&app, "user_a", "step-1", info("Ada King")).await;
     assert_eq!(edited["onboardingStep"], "completed");
     assert_eq!(edited["profile"]["fullName"], "Ada King");
-    assert_eq!(db.count("user_profiles").await, 1);
+    assert_eq!(app.db.count("user_profiles").await, 1);
 }
 
 #[tokio::test]
 async fn invalid_steps_get_400_and_write_nothing() {
-    let db = TestDb::new().await;
+    let app = TestApp::new().await;
     let cases = [
         (
             "step-1",
@@ -169,79 +153,38 @@ async fn invalid_steps_get_400_and_write_nothing() {
         ("complete", json!({"trialDays": 30}), "body"),
     ];
     for (name, body, field) in cases {
-        let (status, err) = step(&db, "user_a", name, body.clone()).await;
-        assert_eq!(status, 400, "{name} {body}");
-        assert_eq!(
-            err["error"]["details"][0]["field"], field,
-            "{name} {body}: {err}"
-        );
+        let res = app.onboarding_step("user_a", name, body.clone()).await;
+        assert_eq!(res.status, 400, "{name} {body}");
+        assert_eq!(res.error_field(), field, "{name} {body}: {res}");
     }
-    assert_eq!(db.count("user_profiles").await, 0);
+    assert_eq!(app.db.count("user_profiles").await, 0);
 
-    step(
-        &db,
-        "user_a",
-        "step-1",
-        json!({"fullName": "Ada", "businessName": "Engines"}),
-    )
-    .await;
-    let (status, err) = step(
-        &db,
-        "user_a",
-        "step-2",
-        json!({"brandDescription": format!("  {}  ", "x".repeat(49))}),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert_eq!(err["error"]["details"][0]["field"], "brandDescription");
-    let stored: Option<String> = db
-        .client()
-        .await
-        .query_one("SELECT brand_description FROM user_profiles", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(stored, None);
+    step_ok(&app, "user_a", "step-1", onboarding_body("step-1")).await;
+    let short = json!({"brandDescription": format!("  {}  ", "x".repeat(49))});
+    let res = app.onboarding_step("user_a", "step-2", short).await;
+    assert_eq!((res.status, res.error_field()), (400, "brandDescription"));
+    assert_eq!(brand_description(&app, "user_a").await, None);
 }
 
 #[tokio::test]
 async fn an_unknown_step_is_a_404_and_no_user_is_a_401() {
-    let db = TestDb::new().await;
-    let (status, _) = step(&db, "user_a", "step-3", json!({})).await;
-    assert_eq!(status, 404);
-    let req = ApiRequest::new("PATCH", "/onboarding/{step}")
-        .path_param("step", "step-1")
-        .json(json!({"fullName": "a", "businessName": "b"}));
-    assert_eq!(
-        onboarding_step::handler(&onboarding(&db), req.build())
-            .await
-            .status(),
-        401
-    );
-    assert_eq!(db.count("user_profiles").await, 0);
+    let app = TestApp::new().await;
+    let res = app.onboarding_step("user_a", "step-3", json!({})).await;
+    assert_eq!(res.status, 404);
+    let res = app
+        .onboarding_step(None, "step-1", onboarding_body("step-1"))
+        .await;
+    assert_eq!(res.status, 401);
+    assert_eq!(app.db.count("user_profiles").await, 0);
 }
 
 #[tokio::test]
 async fn one_users_steps_do_not_touch_another_users_profile() {
-    let db = TestDb::new().await;
-    step(
-        &db,
-        "user_a",
-        "step-1",
-        json!({"fullName": "Ada", "businessName": "Engines"}),
-    )
-    .await;
-    let (status, _) = step(&db, "user_b", "step-2", json!({"brandDescription": BRAND})).await;
-    assert_eq!(status, 409, "user_b has no step 1 of their own");
-    let desc: Option<String> = db
-        .client()
-        .await
-        .query_one(
-            "SELECT brand_description FROM user_profiles WHERE user_id = 'user_a'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(desc, None);
+    let app = TestApp::new().await;
+    step_ok(&app, "user_a", "step-1", onboarding_body("step-1")).await;
+    let res = app
+        .onboarding_step("user_b", "step-2", json!({"brandDescription": BRAND}))
+        .await;
+    assert_eq!(res.status, 409, "user_b has no step 1 of their own");
+    assert_eq!(brand_description(&app, "user_a").await, None);
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt;
 use pipeline::worker::{Outcome, Worker};
-use queue::{JobMessage, JobQueue};
+use queue::{JobMessage, JobQueue, StepMessage};
 use tracing::{info, warn, Instrument};
 
 /// Time kept back from the invocation's deadline: reporting the batch, and ending a search on
@@ -58,6 +58,37 @@ pub async fn handle_batch<Q: JobQueue>(
     response
 }
 
+/// One SQS record, read once: its id, how many times SQS has delivered it, and its message (a
+/// body that is missing or is no message of the jobs queue is malformed).
+struct Delivery {
+    message_id: String,
+    receive_count: u32,
+    message: Result<JobMessage, serde_json::Error>,
+}
+
+impl Delivery {
+    fn read(record: SqsMessage) -> Self {
+        Self {
+            message_id: record.message_id.unwrap_or_default(),
+            receive_count: record
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1),
+            message: serde_json::from_str(record.body.as_deref().unwrap_or_default()),
+        }
+    }
+
+    /// The step, when this is a step's last delivery (the queue's `max_receive_count`): its
+    /// search is ended should the delivery run out of time.
+    fn last_step(&self, max_receive_count: u32) -> Option<&StepMessage> {
+        match &self.message {
+            Ok(JobMessage::Step(step)) if self.receive_count >= max_receive_count => Some(step),
+            _ => None,
+        }
+    }
+}
+
 /// [`handle_record`] within the budget. A record that runs out of time comes back; when it is a
 /// step on its last delivery, its search is ended as `error` first (an enrichment's rows come
 /// back by their lease instead).
@@ -66,45 +97,33 @@ async fn bounded<Q: JobQueue>(
     record: SqsMessage,
     budget_end: Option<Instant>,
 ) -> Option<String> {
+    let delivery = Delivery::read(record);
     let Some(end) = budget_end else {
-        return handle_record(worker, record).await;
+        return handle_record(worker, &delivery).await;
     };
-    let message_id = record.message_id.clone().unwrap_or_default();
-    let receive_count: u32 = record
-        .attributes
-        .get("ApproximateReceiveCount")
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1);
-    let message: Option<JobMessage> = record
-        .body
-        .as_deref()
-        .and_then(|b| serde_json::from_str(b).ok());
-    match tokio::time::timeout_at(end.into(), handle_record(worker, record)).await {
+    match tokio::time::timeout_at(end.into(), handle_record(worker, &delivery)).await {
         Ok(outcome) => outcome,
         Err(_) => {
+            let message_id = &delivery.message_id;
             warn!(%message_id, "the record ran out of the invocation's time; it will come back");
-            if let (Some(JobMessage::Step(step)), true) =
-                (message, receive_count >= worker.max_receive_count)
-            {
+            if let Some(step) = delivery.last_step(worker.max_receive_count) {
                 worker.fail_out_of_time(step.job_id).await;
             }
-            Some(message_id)
+            Some(delivery.message_id)
         }
     }
 }
 
-/// Handles one record; returns its message id when it must come back.
-async fn handle_record<Q: JobQueue>(worker: &Worker<Q>, record: SqsMessage) -> Option<String> {
-    let message_id = record.message_id.clone().unwrap_or_default();
-    let receive_count = record
-        .attributes
-        .get("ApproximateReceiveCount")
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1);
+/// Handles one delivery; returns its message id when it must come back.
+async fn handle_record<Q: JobQueue>(worker: &Worker<Q>, delivery: &Delivery) -> Option<String> {
+    let Delivery {
+        message_id,
+        receive_count,
+        message,
+    } = delivery;
     let span = tracing::info_span!("message", message_id = %message_id, job_id = tracing::field::Empty, step = tracing::field::Empty, receive_count);
     async {
-        let body = record.body.as_deref().unwrap_or_default();
-        let message: JobMessage = match serde_json::from_str(body) {
+        let message = match message {
             Ok(m) => m,
             Err(e) => {
                 warn!(error = %e, "malformed message body; leaving it for the dead-letter queue");
@@ -112,10 +131,10 @@ async fn handle_record<Q: JobQueue>(worker: &Worker<Q>, record: SqsMessage) -> O
             }
         };
         tracing::Span::current().record("job_id", tracing::field::display(message.job_id()));
-        if let JobMessage::Step(step) = &message {
+        if let JobMessage::Step(step) = message {
             tracing::Span::current().record("step", step.step);
         }
-        match worker.handle_message(&message, receive_count).await {
+        match worker.handle_message(message, *receive_count).await {
             Ok(Outcome::Skipped(why)) => {
                 info!(why, "nothing to do");
                 None

@@ -12,12 +12,14 @@
 
 use std::time::{Duration, SystemTime};
 
-use db::{emails, emails::Claimed, emails::Outcome, settings::Settings, settings::SettingsCache};
-use email::{
-    link::LinkSigner, link::List, render::Content, ses::Outgoing, ses::SendError, ses::Ses,
-};
+use db::emails::{self, Claimed, Outcome, Unreadable};
+use db::settings::{Settings, SettingsCache};
+use db::PoolClient;
+use email::render::{Content, Rendered};
+use email::{link::LinkSigner, link::List, ses::Outgoing, ses::SendError, ses::Ses};
 use futures::{stream, StreamExt as _};
 use serde::Serialize;
+use tracing::Span;
 
 /// Built once per container.
 pub struct State {
@@ -65,8 +67,7 @@ pub fn backoff(attempts: i32) -> Duration {
 pub async fn send_due(state: &State, deadline: Option<SystemTime>) -> anyhow::Result<Run> {
     let mut run = Run::default();
     loop {
-        let time_left = deadline.map(|d| d.duration_since(SystemTime::now()).unwrap_or_default());
-        if time_left.is_some_and(|left| left < MARGIN) {
+        if ends_soon(deadline) {
             tracing::info!("leaving the rest to the next run: the invocation ends soon");
             break;
         }
@@ -74,43 +75,8 @@ pub async fn send_due(state: &State, deadline: Option<SystemTime>) -> anyhow::Re
         let settings = state.settings.get(&client).await?;
         let claimed = emails::claim_due(&client, BATCH, CLAIM).await?;
         let count = claimed.len();
-        let outcomes: Vec<(i64, i32, Outcome)> = stream::iter(claimed)
-            .map(|claim| async {
-                match claim {
-                    Ok(claim) => {
-                        let outcome = deliver(state, &settings, &claim).await;
-                        (claim.id, claim.attempts, outcome)
-                    }
-                    Err(unreadable) => {
-                        tracing::error!(error = %unreadable, "a scheduled email cannot be read");
-                        let reason = unreadable.to_string();
-                        (
-                            unreadable.id,
-                            unreadable.attempts,
-                            Outcome::Failed { reason },
-                        )
-                    }
-                }
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        for (id, attempts, outcome) in outcomes {
-            if !emails::record(&client, id, attempts, &outcome).await? {
-                tracing::warn!(
-                    id,
-                    "the email's claim ran out before its outcome was recorded"
-                );
-                run.lost_claims += 1;
-                continue;
-            }
-            match outcome {
-                Outcome::Sent { .. } => run.sent += 1,
-                Outcome::Skipped { .. } => run.skipped += 1,
-                Outcome::Failed { .. } => run.failed += 1,
-                Outcome::RetryAfter { .. } => run.retrying += 1,
-            }
-        }
+        let outcomes = deliver_all(state, &settings, claimed).await;
+        record_outcomes(&client, outcomes, &mut run).await?;
         if count < BATCH as usize {
             break;
         }
@@ -124,19 +90,105 @@ pub async fn send_due(state: &State, deadline: Option<SystemTime>) -> anyhow::Re
     Ok(run)
 }
 
+/// Whether less than [`MARGIN`] of the invocation is left: too little for another batch.
+fn ends_soon(deadline: Option<SystemTime>) -> bool {
+    let time_left = deadline.map(|d| d.duration_since(SystemTime::now()).unwrap_or_default());
+    time_left.is_some_and(|left| left < MARGIN)
+}
+
+/// Delivers a batch of claimed emails, [`CONCURRENCY`] at once. An email whose row cannot be read
+/// fails at once. Returns each email's id, attempt and outcome.
+async fn deliver_all(
+    state: &State,
+    settings: &Settings,
+    claimed: Vec<Result<Claimed, Unreadable>>,
+) -> Vec<(i64, i32, Outcome)> {
+    stream::iter(claimed)
+        .map(|claim| async {
+            match claim {
+                Ok(claim) => {
+                    let outcome = deliver(state, settings, &claim).await;
+                    (claim.id, claim.attempts, outcome)
+                }
+                Err(unreadable) => {
+                    tracing::error!(error = %unreadable, "a scheduled email cannot be read");
+                    let reason = unreadable.to_string();
+                    (
+                        unreadable.id,
+                        unreadable.attempts,
+                        Outcome::Failed { reason },
+                    )
+                }
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await
+}
+
+/// Records each outcome and counts it in `run`. An outcome whose claim ran out (another run took
+/// the email) is not recorded, and is counted as a lost claim.
+async fn record_outcomes(
+    client: &PoolClient,
+    outcomes: Vec<(i64, i32, Outcome)>,
+    run: &mut Run,
+) -> anyhow::Result<()> {
+    for (id, attempts, outcome) in outcomes {
+        if !emails::record(client, id, attempts, &outcome).await? {
+            tracing::warn!(
+                id,
+                "the email's claim ran out before its outcome was recorded"
+            );
+            run.lost_claims += 1;
+            continue;
+        }
+        match outcome {
+            Outcome::Sent { .. } => run.sent += 1,
+            Outcome::Skipped { .. } => run.skipped += 1,
+            Outcome::Failed { .. } => run.failed += 1,
+            Outcome::RetryAfter { .. } => run.retrying += 1,
+        }
+    }
+    Ok(())
+}
+
 /// Checks, renders and sends one claimed email.
 async fn deliver(state: &State, settings: &Settings, claim: &Claimed) -> Outcome {
+    let span = tracing::info_span!("email", user_id = %claim.recipient.user_id, email = %claim.kind, attempt = claim.attempts);
+    // Entered only around what does not await; the send's lines name the span as their parent.
+    let ready = match span.in_scope(|| prepare(state, claim)) {
+        Ok(ready) => ready,
+        Err(outcome) => return outcome,
+    };
+    let message = Outgoing {
+        to: ready.to,
+        kind: claim.kind,
+        content: &ready.rendered,
+        unsubscribe_url: ready.unsubscribe_url.as_deref(),
+    };
+    let sent = state.ses.send(&message).await;
+    outcome_of_send(sent, settings, claim, &span)
+}
+
+/// A claimed email checked and rendered, ready to send.
+struct Ready<'a> {
+    to: &'a str,
+    rendered: Rendered,
+    unsubscribe_url: Option<String>,
+}
+
+/// Checks the email against the recipient as they are now and renders it; or the outcome, when
+/// it is not to be sent: skipped (the recipient may not receive it) or failed (not renderable).
+fn prepare<'a>(state: &State, claim: &'a Claimed) -> Result<Ready<'a>, Outcome> {
     let now = chrono::Utc::now();
     let recipient = &claim.recipient;
-    let span = tracing::info_span!("email", user_id = %recipient.user_id, email = %claim.kind, attempt = claim.attempts);
-    let _enter = span.enter();
     let to = match recipient.may_receive(claim.kind, now) {
         Ok(to) => to,
         Err(reason) => {
             tracing::info!(reason = reason.as_str(), "email skipped");
-            return Outcome::Skipped {
+            return Err(Outcome::Skipped {
                 reason: reason.as_str().to_owned(),
-            };
+            });
         }
     };
     let unsubscribe_url = claim.kind.is_reminder().then(|| {
@@ -155,40 +207,45 @@ async fn deliver(state: &State, settings: &Settings, claim: &Claimed) -> Outcome
         app_url: &state.app_url,
         unsubscribe_url: unsubscribe_url.as_deref(),
     };
-    let rendered = match content.render() {
-        Ok(rendered) => rendered,
-        Err(e) => {
-            tracing::error!(error = %e, "email could not be rendered");
-            return Outcome::Failed {
-                reason: format!("could not render the email: {e}"),
-            };
+    let rendered = content.render().map_err(|e| {
+        tracing::error!(error = %e, "email could not be rendered");
+        Outcome::Failed {
+            reason: format!("could not render the email: {e}"),
         }
-    };
-    let message = Outgoing {
+    })?;
+    Ok(Ready {
         to,
-        kind: claim.kind,
-        content: &rendered,
-        unsubscribe_url: unsubscribe_url.as_deref(),
-    };
-    drop(_enter);
-    match state.ses.send(&message).await {
+        rendered,
+        unsubscribe_url,
+    })
+}
+
+/// The outcome of the provider's answer: a transient failure is retried with [`backoff`] until
+/// the email's last attempt, a permanent one fails the email with the provider's reason.
+fn outcome_of_send(
+    sent: Result<String, SendError>,
+    settings: &Settings,
+    claim: &Claimed,
+    span: &Span,
+) -> Outcome {
+    match sent {
         Ok(message_id) => {
-            tracing::info!(parent: &span, %message_id, "email sent");
+            tracing::info!(parent: span, %message_id, "email sent");
             Outcome::Sent { message_id }
         }
         Err(SendError::Permanent(reason)) => {
-            tracing::warn!(parent: &span, %reason, "email refused by the provider");
+            tracing::warn!(parent: span, %reason, "email refused by the provider");
             Outcome::Failed { reason }
         }
         Err(SendError::Transient(error)) if claim.attempts >= settings.email_max_attempts() => {
-            tracing::warn!(parent: &span, %error, "email failed on its last attempt");
+            tracing::warn!(parent: span, %error, "email failed on its last attempt");
             Outcome::Failed {
                 reason: format!("gave up after {} attempts: {error}", claim.attempts),
             }
         }
         Err(SendError::Transient(error)) => {
             let delay = backoff(claim.attempts);
-            tracing::warn!(parent: &span, %error, ?delay, "email will be retried");
+            tracing::warn!(parent: span, %error, ?delay, "email will be retried");
             Outcome::RetryAfter { delay, error }
         }
     }

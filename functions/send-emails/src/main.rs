@@ -19,7 +19,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             email.configuration_set.clone(),
             email.ses_timeout,
         ),
-        settings: SettingsCache::new(config.settings_cache_ttl),
+        settings: SettingsCache::from_config(&config),
         links: LinkSigner::new(config.require_link_secret()?.as_bytes()),
         public_api_url: email
             .public_api_url

@@ -9,7 +9,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let state = start_scraping::State {
         pool: db::pool(&config.database)?,
         queue: SqsQueue::from_env(config.require_queue_url()?).await,
-        settings: SettingsCache::new(config.settings_cache_ttl),
+        settings: SettingsCache::from_config(&config),
     };
     shared::runtime::serve_http(state, start_scraping::handler).await
 }

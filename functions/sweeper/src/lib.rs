@@ -3,8 +3,9 @@
 //! send failed) and the enrichment of creators whose message was lost, deletes finished searches (with their creators) past their retention, marks
 //! trials past their end `expired` / `canceled`, and forgets idempotency keys after 24 hours.
 
-use db::{billing, enrichment, idempotency, jobs, settings::SettingsCache};
-use queue::{EnrichMessage, JobQueue, StepMessage};
+use db::settings::{Settings, SettingsCache};
+use db::{billing, enrichment, idempotency, jobs, PoolClient};
+use queue::{EnrichMessage, JobQueue, SendAndRecordError, StepMessage};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -46,9 +47,32 @@ pub async fn sweep<Q: JobQueue>(state: &State<Q>) -> anyhow::Result<Sweep> {
     let client = state.pool.get().await?;
     let settings = state.settings.get(&client).await?;
     let timed_out = jobs::time_out_overdue(&client).await?;
+    let resent = resend_stalled(state, &client, &settings).await?;
+    let enrichment_resent = resend_enrichment(state, &client, &settings).await?;
+    let deleted = delete_expired(&client, &settings).await?;
+    let expired_trials = billing::expire_trials(&client).await?;
+    idempotency::delete_expired(&client).await?;
+    let sweep = Sweep {
+        timed_out,
+        resent,
+        enrichment_resent,
+        deleted,
+        expired_trials,
+    };
+    tracing::info!(?sweep, "sweep done");
+    Ok(sweep)
+}
+
+/// Re-sends the step of searches that made no progress for longer than a step can take, and the
+/// first step of starts whose send failed. A step sent too recently to be lost is left alone.
+async fn resend_stalled<Q: JobQueue>(
+    state: &State<Q>,
+    client: &PoolClient,
+    settings: &Settings,
+) -> anyhow::Result<u64> {
     let in_flight = state.message_lifetime + settings.continuation_delay();
     let stalled = jobs::take_stalled(
-        &client,
+        client,
         settings.stalled_after().as_secs_f64(),
         in_flight.as_secs_f64(),
         RESEND_BATCH,
@@ -57,19 +81,31 @@ pub async fn sweep<Q: JobQueue>(state: &State<Q>) -> anyhow::Result<Sweep> {
     let mut resent = 0;
     for (job_id, step) in stalled {
         let message = StepMessage { job_id, step };
-        match state.queue.send(&message, Duration::ZERO).await {
-            Ok(id) => {
-                jobs::record_enqueued(&client, job_id, step, &id).await?;
+        let record =
+            |id: String| async move { jobs::record_enqueued(client, job_id, step, &id).await };
+        match queue::send_and_record(&state.queue, &message, Duration::ZERO, record).await {
+            Ok(()) => {
                 tracing::info!(%job_id, step, "re-sent the step of a stalled search");
                 resent += 1;
             }
-            Err(e) => {
+            Err(SendAndRecordError::Record(e)) => return Err(e.into()),
+            Err(SendAndRecordError::Send(e)) => {
                 tracing::warn!(%job_id, error = %e, "could not re-send a stalled search; next sweep retries")
             }
         }
     }
+    Ok(resent)
+}
+
+/// Re-sends the enrichment of pending creators whose message was never sent or was lost.
+/// Returns how many creators it was sent for.
+async fn resend_enrichment<Q: JobQueue>(
+    state: &State<Q>,
+    client: &PoolClient,
+    settings: &Settings,
+) -> anyhow::Result<u64> {
     let stale = enrichment::take_stale(
-        &client,
+        client,
         UNSENT_GRACE.as_secs_f64(),
         state.message_lifetime.as_secs_f64(),
         enrichment::MAX_ATTEMPTS,
@@ -90,10 +126,16 @@ pub async fn sweep<Q: JobQueue>(state: &State<Q>) -> anyhow::Result<Sweep> {
             }
         }
     }
+    Ok(enrichment_resent)
+}
+
+/// Deletes finished searches (with their creators) past their retention, a batch per statement,
+/// at most [`RETENTION_BATCHES`] statements.
+async fn delete_expired(client: &PoolClient, settings: &Settings) -> anyhow::Result<u64> {
     let mut deleted = 0;
     for _ in 0..RETENTION_BATCHES {
         let n = jobs::delete_expired(
-            &client,
+            client,
             settings.completed_retention(),
             settings.failed_retention(),
             RETENTION_BATCH,
@@ -104,15 +146,5 @@ pub async fn sweep<Q: JobQueue>(state: &State<Q>) -> anyhow::Result<Sweep> {
             break;
         }
     }
-    let expired_trials = billing::expire_trials(&client).await?;
-    idempotency::delete_expired(&client).await?;
-    let sweep = Sweep {
-        timed_out,
-        resent,
-        enrichment_resent,
-        deleted,
-        expired_trials,
-    };
-    tracing::info!(?sweep, "sweep done");
-    Ok(sweep)
+    Ok(deleted)
 }

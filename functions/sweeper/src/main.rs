@@ -10,7 +10,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let state = sweeper::State {
         pool: db::pool(&config.database)?,
         queue: SqsQueue::from_env(config.require_queue_url()?).await,
-        settings: SettingsCache::new(config.settings_cache_ttl),
+        settings: SettingsCache::from_config(&config),
         message_lifetime: config.message_lifetime(),
     };
     let state = &state;

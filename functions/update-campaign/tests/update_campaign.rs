@@ -1,26 +1,17 @@
 use serde_json::json;
-use testkit::{body_json, ApiRequest, TestDb};
+use testkit::TestApp;
+use uuid::Uuid;
 
-async fn create(db: &TestDb, user: &str) -> String {
-    let req = ApiRequest::new("POST", "/campaigns")
-        .user(user)
-        .json(json!({"name": "Launch", "description": "Spring", "searchType": "keyword"}));
-    body_json(&create_campaign::handler(&db.pool, req.build()).await)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+async fn create(app: &TestApp, user: &str) -> Uuid {
+    let body = json!({"name": "Launch", "description": "Spring", "searchType": "keyword"});
+    let res = app.create_campaign(user, body).await;
+    assert_eq!(res.status, 201, "{res}");
+    res.json["id"].as_str().unwrap().parse().unwrap()
 }
 
-fn patch(user: &str, id: &str, body: serde_json::Value) -> ApiRequest {
-    ApiRequest::new("PATCH", "/campaigns/{campaignId}")
-        .user(user)
-        .path_param("campaignId", id)
-        .json(body)
-}
-
-async fn row(db: &TestDb, id: &str) -> (String, Option<String>, String) {
-    let id = uuid::Uuid::parse_str(id).unwrap();
-    let r = db
+async fn row(app: &TestApp, id: Uuid) -> (String, Option<String>, String) {
+    let r = app
+        .db
         .client()
         .await
         .query_one(
@@ -34,46 +25,38 @@ async fn row(db: &TestDb, id: &str) -> (String, Option<String>, String) {
 
 #[tokio::test]
 async fn the_owner_renames_archives_and_reactivates_a_campaign() {
-    let db = TestDb::new().await;
-    let id = create(&db, "user_a").await;
-    let res = update_campaign::handler(
-        &db.pool,
-        patch("user_a", &id, json!({"name": "  Summer  "})).build(),
-    )
-    .await;
-    assert_eq!(res.status(), 200);
-    let body = body_json(&res);
-    assert_eq!(body["name"], "Summer");
-    assert_eq!(body["description"], "Spring");
-    assert_eq!(body["status"], "draft");
+    let app = TestApp::new().await;
+    let id = create(&app, "user_a").await;
+    let res = app
+        .update_campaign("user_a", id, json!({"name": "  Summer  "}))
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json["name"], "Summer");
+    assert_eq!(res.json["description"], "Spring");
+    assert_eq!(res.json["status"], "draft");
 
-    let res = update_campaign::handler(
-        &db.pool,
-        patch(
+    let res = app
+        .update_campaign(
             "user_a",
-            &id,
+            id,
             json!({"status": "archived", "description": ""}),
         )
-        .build(),
-    )
-    .await;
-    assert_eq!(res.status(), 200);
+        .await;
+    assert_eq!(res.status, 200);
     assert_eq!(
-        row(&db, &id).await,
+        row(&app, id).await,
         ("Summer".into(), None, "archived".into())
     );
-    let res = update_campaign::handler(
-        &db.pool,
-        patch("user_a", &id, json!({"status": "active"})).build(),
-    )
-    .await;
-    assert_eq!(body_json(&res)["status"], "active");
+    let res = app
+        .update_campaign("user_a", id, json!({"status": "active"}))
+        .await;
+    assert_eq!(res.json["status"], "active");
 }
 
 #[tokio::test]
 async fn invalid_changes_are_400_and_change_nothing() {
-    let db = TestDb::new().await;
-    let id = create(&db, "user_a").await;
+    let app = TestApp::new().await;
+    let id = create(&app, "user_a").await;
     for body in [
         json!({}),
         json!({"name": ""}),
@@ -86,32 +69,26 @@ async fn invalid_changes_are_400_and_change_nothing() {
         json!({"status": null}),
         json!({"name": null, "status": "active"}),
     ] {
-        let res =
-            update_campaign::handler(&db.pool, patch("user_a", &id, body.clone()).build()).await;
-        assert_eq!(res.status(), 400, "{body}");
+        let res = app.update_campaign("user_a", id, body.clone()).await;
+        assert_eq!(res.status, 400, "{body}");
     }
-    let res = update_campaign::handler(
-        &db.pool,
-        patch("user_a", "not-a-uuid", json!({"name": "N"})).build(),
-    )
-    .await;
-    assert_eq!(res.status(), 400);
+    let res = app
+        .update_campaign("user_a", "not-a-uuid", json!({"name": "N"}))
+        .await;
+    assert_eq!(res.status, 400);
     assert_eq!(
-        row(&db, &id).await,
+        row(&app, id).await,
         ("Launch".into(), Some("Spring".into()), "draft".into())
     );
 }
 
 #[tokio::test]
 async fn another_users_campaign_is_404_and_unchanged() {
-    let db = TestDb::new().await;
-    let id = create(&db, "user_a").await;
-    let res = update_campaign::handler(
-        &db.pool,
-        patch("user_b", &id, json!({"name": "Mine"})).build(),
-    )
-    .await;
-    assert_eq!(res.status(), 404);
-    assert_eq!(body_json(&res)["error"]["code"], "not_found");
-    assert_eq!(row(&db, &id).await.0, "Launch");
+    let app = TestApp::new().await;
+    let id = create(&app, "user_a").await;
+    let res = app
+        .update_campaign("user_b", id, json!({"name": "Mine"}))
+        .await;
+    assert_eq!((res.status, res.error_code()), (404, "not_found"));
+    assert_eq!(row(&app, id).await.0, "Launch");
 }

@@ -6,8 +6,9 @@ use futures::{future::BoxFuture, FutureExt as _};
 
 use super::{private, target_error, KeywordPage, PlatformSearch, RelatedProfile, TargetProfile};
 use crate::{
-    creator_api::CreatorApi, parse::InstagramProfile, search::PageToken, search::SearchError,
+    creator_api::CreatorApi, parse::InstagramProfile, platforms::PageToken, platforms::SearchError,
 };
+use db::settings::Settings;
 use domain::{creator::CreatorRecord, search::Platform};
 
 pub struct Instagram;
@@ -19,6 +20,11 @@ impl PlatformSearch for Instagram {
 
     fn profile_url(&self, handle: &str) -> String {
         format!("https://www.instagram.com/{handle}/")
+    }
+
+    /// The setting `instagram_profiles_per_step`.
+    fn related_per_step(&self, settings: &Settings) -> usize {
+        settings.instagram_profiles_per_step()
     }
 
     /// Instagram offers no keyword search (starts refuse it): an empty, final page.

@@ -12,14 +12,37 @@ pub mod youtube;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    creator_api::{ApiCallError, CreatorApi},
-    search::{PageToken, SearchError},
-};
+use super::creator_api::{ApiCallError, CreatorApi};
+use db::settings::Settings;
 use domain::{
     creator::{Creator, CreatorRecord, FoundBy},
     search::Platform,
 };
+
+/// Where a keyword's next page starts, in the platform's own terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PageToken {
+    /// TikTok: an offset into the results.
+    Offset(u64),
+    /// YouTube: a continuation token.
+    Token(String),
+}
+
+/// Why a page could not be fetched. The search drivers (`crate::search`) are written over this
+/// interface and use its error; a stored cursor they cannot continue from is
+/// [`SearchError::Cursor`], with the reason.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error(transparent)]
+    Api(#[from] ApiCallError),
+    /// The similar-search target cannot be used; the message is for the user.
+    #[error("{0}")]
+    Target(String),
+    /// The stored cursor is not one this search can continue from.
+    #[error("unreadable search cursor: {0}")]
+    Cursor(String),
+}
 
 /// A keyword page's creators, and where the keyword's next page starts (`None`: it has no more).
 #[derive(Debug, Default)]
@@ -81,6 +104,12 @@ pub trait PlatformSearch: Sync {
         word: &'a str,
         target: &'a str,
     ) -> BoxFuture<'a, Result<Vec<CreatorRecord>, SearchError>>;
+
+    /// How many of the target's related profiles ([`TargetProfile::related`]) a similar search
+    /// walks per step. Platforms that list none never walk any: one, should they ever.
+    fn related_per_step(&self, _settings: &Settings) -> usize {
+        1
+    }
 
     /// Whether `record` needs [`Self::enrich`] (a look-up, paid for) to be complete.
     fn needs_enrichment(&self, _record: &CreatorRecord) -> bool {

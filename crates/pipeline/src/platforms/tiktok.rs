@@ -9,8 +9,8 @@ use super::{
 };
 use crate::{
     creator_api::CreatorApi, parse::TikTokAuthor, parse::TikTokAweme, parse::TikTokKeywordPage,
-    parse::TikTokProfile, parse::TikTokUserSearch, parse::UrlList, search::PageToken,
-    search::SearchError,
+    parse::TikTokProfile, parse::TikTokUserSearch, parse::UrlList, platforms::PageToken,
+    platforms::SearchError,
 };
 use domain::{
     creator::hashtags_in, creator::Creator, creator::CreatorRecord, creator::FoundBy,

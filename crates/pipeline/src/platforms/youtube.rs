@@ -6,8 +6,8 @@ use futures::{future::BoxFuture, FutureExt as _};
 
 use super::{or_empty, target_error, KeywordPage, PlatformSearch, TargetProfile};
 use crate::{
-    creator_api::CreatorApi, parse::YouTubeChannel, parse::YouTubeSearch, search::PageToken,
-    search::SearchError,
+    creator_api::CreatorApi, parse::YouTubeChannel, parse::YouTubeChannelRef, parse::YouTubeSearch,
+    parse::YouTubeVideo, platforms::PageToken, platforms::SearchError,
 };
 use domain::{
     creator::hashtags_in, creator::Creator, creator::CreatorRecord, creator::FoundBy,
@@ -137,68 +137,78 @@ async fn search(
     let result: YouTubeSearch = or_empty(api.get("/v1/youtube/search", &params).await)?;
     let mut creators: Vec<CreatorRecord> = Vec::new();
     for video in result.videos.unwrap_or_default() {
-        let Some(channel) = video.channel else {
+        let Some(record) = video_record(video, &found_by) else {
             continue;
         };
-        let handle = channel
-            .handle
-            .clone()
-            .map(|h| h.trim_start_matches('@').to_owned())
-            .filter(|h| !h.is_empty());
-        let Some(unique_id) = handle.clone().or_else(|| channel.id.clone()) else {
-            continue;
-        };
-        if exclude.is_some_and(|t| t.eq_ignore_ascii_case(&unique_id))
-            || creators.iter().any(|c| c.creator.unique_id == unique_id)
+        let unique_id = &record.creator.unique_id;
+        if exclude.is_some_and(|t| t.eq_ignore_ascii_case(unique_id))
+            || creators.iter().any(|c| c.creator.unique_id == *unique_id)
         {
             continue;
         }
-        let profile_url = match (&handle, &channel.id) {
-            (Some(h), _) => format!("https://www.youtube.com/@{h}"),
-            (None, Some(id)) => format!("https://www.youtube.com/channel/{id}"),
-            (None, None) => continue,
-        };
-        let description = video.title.unwrap_or_default();
-        let published_at = video
-            .published_time
-            .as_deref()
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.timestamp());
-        let mut record = CreatorRecord {
-            platform: Platform::YouTube,
-            creator: Creator {
-                name: channel.title.clone().unwrap_or_else(|| unique_id.clone()),
-                unique_id,
-                followers: None,
-                avatar_url: channel.thumbnail.clone(),
-                profile_pic_url: channel.thumbnail,
-                bio: None,
-                emails: Vec::new(),
-                verified: false,
-                profile_url,
-            },
-            video: Some(Video {
-                description: description.clone(),
-                url: video.url.or_else(|| {
-                    video
-                        .id
-                        .map(|id| format!("https://www.youtube.com/watch?v={id}"))
-                }),
-                statistics: VideoStatistics {
-                    views: video.view_count_int,
-                    ..Default::default()
-                },
-            }),
-            hashtags: hashtags_in(&description),
-            found_by: found_by.clone(),
-            relevance: None,
-            published_at,
-        };
-        record.set_bio(None, &[]);
         creators.push(record);
     }
     Ok((
         creators,
         result.continuation_token.filter(|t| !t.is_empty()),
     ))
+}
+
+/// A video as a record of its channel; `None` when it names no channel, or one with neither
+/// handle nor id.
+fn video_record(video: YouTubeVideo, found_by: &FoundBy) -> Option<CreatorRecord> {
+    let creator = channel_creator(video.channel?)?;
+    let description = video.title.unwrap_or_default();
+    let url = video.url.or_else(|| {
+        video
+            .id
+            .map(|id| format!("https://www.youtube.com/watch?v={id}"))
+    });
+    let published_at = video
+        .published_time
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.timestamp());
+    let mut record = CreatorRecord {
+        platform: Platform::YouTube,
+        creator,
+        video: Some(Video {
+            description: description.clone(),
+            url,
+            statistics: VideoStatistics {
+                views: video.view_count_int,
+                ..Default::default()
+            },
+        }),
+        hashtags: hashtags_in(&description),
+        found_by: found_by.clone(),
+        relevance: None,
+        published_at,
+    };
+    record.set_bio(None, &[]);
+    Some(record)
+}
+
+/// The channel of a video, known by its handle, else by its id (then its URL is the id's).
+fn channel_creator(channel: YouTubeChannelRef) -> Option<Creator> {
+    let handle = channel
+        .handle
+        .map(|h| h.trim_start_matches('@').to_owned())
+        .filter(|h| !h.is_empty());
+    let unique_id = handle.clone().or(channel.id)?;
+    let profile_url = match &handle {
+        Some(h) => format!("https://www.youtube.com/@{h}"),
+        None => format!("https://www.youtube.com/channel/{unique_id}"),
+    };
+    Some(Creator {
+        name: channel.title.unwrap_or_else(|| unique_id.clone()),
+        unique_id,
+        followers: None,
+        avatar_url: channel.thumbnail.clone(),
+        profile_pic_url: channel.thumbnail,
+        bio: None,
+        emails: Vec::new(),
+        verified: false,
+        profile_url,
+    })
 }

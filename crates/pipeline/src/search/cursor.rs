@@ -5,19 +5,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::similar::Target;
-use crate::platforms::RelatedProfile;
+use super::ranking::Target;
+use crate::platforms::{PageToken, RelatedProfile, SearchError};
 use domain::campaign::SearchType;
-
-/// Where a keyword's next page starts, in the platform's own terms.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum PageToken {
-    /// TikTok: an offset into the results.
-    Offset(u64),
-    /// YouTube: a continuation token.
-    Token(String),
-}
 
 /// A search's position.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +36,12 @@ pub enum Cursor {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unreadable search cursor: {0}")]
 pub struct CorruptCursor(pub String);
+
+impl From<CorruptCursor> for SearchError {
+    fn from(e: CorruptCursor) -> Self {
+        Self::Cursor(e.0)
+    }
+}
 
 impl CorruptCursor {
     pub fn mismatch(cursor: &Cursor, search: &str) -> Self {

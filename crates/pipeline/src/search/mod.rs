@@ -7,15 +7,17 @@
 //! needs, and only then calls [`enrich`], so no profile is looked up (and paid for) in vain.
 
 mod cursor;
-pub mod similar;
+pub mod ranking;
+mod similar;
 
 use futures::StreamExt;
 
-pub use cursor::{CorruptCursor, Cursor, PageToken};
-pub use similar::{derive_words, Target, Word, MAX_SIMILAR_WORDS};
+pub use crate::platforms::{PageToken, SearchError};
+pub use cursor::{CorruptCursor, Cursor};
+pub use ranking::{derive_words, Target, Word, MAX_SIMILAR_WORDS};
 
 use super::{
-    creator_api::{ApiCallError, CreatorApi},
+    creator_api::CreatorApi,
     platforms::{self, PlatformSearch},
 };
 use domain::{
@@ -43,19 +45,6 @@ pub struct Page {
     pub exhausted: bool,
     /// Search calls made (counted against the job's API-call limit).
     pub calls: u32,
-}
-
-/// Why a page could not be fetched.
-#[derive(Debug, thiserror::Error)]
-pub enum SearchError {
-    #[error(transparent)]
-    Api(#[from] ApiCallError),
-    /// The similar-search target cannot be used; the message is for the user.
-    #[error("{0}")]
-    Target(String),
-    /// The stored cursor is not one this search can continue from.
-    #[error(transparent)]
-    Cursor(#[from] CorruptCursor),
 }
 
 /// Fetches the next page of `spec` from `cursor` (`None`: the first step).

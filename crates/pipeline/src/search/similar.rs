@@ -1,344 +1,16 @@
-//! "Similar to @someone", written once for every platform.
-//!
-//! **Words.** The target's bio and display name give the search words, by how specific each is to
-//! the target: hashtags and @mentions first, then capitalised names in the bio that are not
-//! common words (a brand: "Barstool", "iPhone"), then words of the display name (a person's
-//! name), then everything else; email addresses and links are left out; common words of the languages creators write in (roles such as "founder",
-//! topics such as "sports") count for little, stop words for nothing, and a word that is a
-//! fragment of the handle ("presidente" in "stoolpresidente") counts half: the handle is what the
-//! target is called, not what it is about. Longer words weigh slightly more. The
-//! [`MAX_SIMILAR_WORDS`] heaviest are searched, heaviest first; all of them score.
-//!
-//! **Relevance** (0-100) of a candidate: 60 for the share of the target's word weight it matches
-//! in its handle, name and bio; 30 for how close its audience is to the target's on a log scale
-//! (a factor of 1,000 apart or more scores 0; unknown scores half); 10 if verified. Pages of a
-//! similar search are answered in relevance order, best first.
+//! "Similar to @someone", written once for every platform: the first step reads the target
+//! and derives its words ([`super::ranking`]); each further step searches one word, its
+//! creators ranked by relevance, best first.
 //!
 //! Platforms that name similar accounts themselves (Instagram's related profiles) are walked in
 //! the platform's order, a batch per step, and not re-ranked.
 
-use serde::{Deserialize, Serialize};
-
-use super::{cursor::Cursor, CorruptCursor, Page, SearchError};
+use super::{cursor::Cursor, ranking::Target, CorruptCursor, Page, SearchError};
 use crate::{
     creator_api::CreatorApi, platforms::similar_record, platforms::PlatformSearch,
-    platforms::TargetProfile,
+    platforms::RelatedProfile,
 };
-use domain::{creator::Creator, creator::CreatorRecord};
-
-/// How many words a similar search searches.
-pub const MAX_SIMILAR_WORDS: usize = 5;
-/// How many words the target keeps for scoring.
-const MAX_SCORING_WORDS: usize = 12;
-
-/// One word of the target and how specific it is.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Word {
-    pub text: String,
-    pub weight: f64,
-}
-
-/// The target of a similar search, as read on its first step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Target {
-    /// Heaviest first; the first [`MAX_SIMILAR_WORDS`] are searched.
-    pub words: Vec<Word>,
-    pub followers: Option<u64>,
-}
-
-/// Words that carry no meaning of their own, in the languages creators mostly write in.
-const STOPWORDS: &[&str] = &[
-    // English
-    "the", "and", "for", "with", "you", "your", "our", "from", "this", "that", "are", "was", "all",
-    "not", "but", "its", "it's", "out", "who", "what", "when", "where", "how", "has", "have",
-    "will", "can", "just", "here", "more", "into", "about", "over", "than", "them", "they", "his",
-    "her", "www", "com", "net", "org", "http", "https", "link", "bio", "below", "click",
-    // Spanish, Portuguese
-    "por", "para", "con", "los", "las", "del", "una", "uno", "que", "mas", "más", "sin", "sus",
-    "como", "pero", "muy", "com", "das", "dos", "uma", "não", "nao", "seu", "sua", "meu", "minha",
-    // French, Italian, German
-    "les", "des", "une", "pour", "avec", "sur", "dans", "est", "qui", "per", "che", "della",
-    "degli", "und", "der", "die", "das", "mit", "für", "von", "ist", "ich", "auf", "ein", "eine",
-];
-
-/// Words too common to tell creators apart: roles, topics and platform words, in several
-/// languages. They still score, lightly.
-const COMMON: &[&str] = &[
-    "official",
-    "account",
-    "follow",
-    "page",
-    "channel",
-    "tiktok",
-    "instagram",
-    "youtube",
-    "daily",
-    "new",
-    "get",
-    "free",
-    "email",
-    "contact",
-    "business",
-    "inquiries",
-    "like",
-    "best",
-    "real",
-    "life",
-    "love",
-    "world",
-    "news",
-    "media",
-    "team",
-    "fan",
-    "fans",
-    "founder",
-    "cofounder",
-    "ceo",
-    "owner",
-    "president",
-    "presidente",
-    "presidenta",
-    "président",
-    "host",
-    "creator",
-    "artist",
-    "music",
-    "sports",
-    "sport",
-    "deportes",
-    "esporte",
-    "fitness",
-    "food",
-    "travel",
-    "fashion",
-    "beauty",
-    "gaming",
-    "gamer",
-    "tech",
-    "family",
-    "mom",
-    "dad",
-    "brand",
-    "shop",
-    "store",
-    "model",
-    "actor",
-    "actress",
-    "singer",
-    "writer",
-    "author",
-    "podcast",
-    "show",
-    "club",
-    "studio",
-    "group",
-    "king",
-    "queen",
-    "the",
-    "fundador",
-    "dueño",
-    "criador",
-    "creador",
-    "cantante",
-    "musica",
-    "música",
-    "vida",
-    "amor",
-    "mundo",
-    "noticias",
-    "oficial",
-    "canal",
-    "fondateur",
-    "gründer",
-    "offiziell",
-    "ufficiale",
-    "video",
-    "videos",
-    "content",
-    "comedy",
-    "funny",
-    "memes",
-    "lifestyle",
-    "coach",
-];
-
-fn is_stopword(w: &str) -> bool {
-    STOPWORDS.contains(&w)
-}
-
-fn is_common(w: &str) -> bool {
-    COMMON.contains(&w)
-}
-
-/// Where a word was found, for its weight.
-#[derive(Clone, Copy, PartialEq)]
-enum Source {
-    Tag,
-    BioName,
-    DisplayName,
-    Plain,
-}
-
-fn weigh(word: &str, source: Source, handle: &str) -> f64 {
-    let mut weight = match source {
-        Source::Tag => 3.0,
-        Source::BioName => 1.6,
-        Source::DisplayName => 1.2,
-        Source::Plain => 1.0,
-    };
-    if is_common(word) {
-        weight = 0.4;
-    }
-    let extra = word.chars().count().saturating_sub(5).min(10) as f64 * 0.05;
-    weight += extra;
-    if word != handle && word.chars().count() >= 4 && handle.contains(word) {
-        weight *= 0.5;
-    }
-    weight
-}
-
-/// The target's words, heaviest first (see the module's description).
-pub fn derive_words(handle: &str, name: Option<&str>, bio: Option<&str>) -> Vec<Word> {
-    let handle = handle.to_lowercase();
-    let mut found: Vec<Word> = Vec::new();
-    let mut add = |raw: &str, source: Source| {
-        let word = raw.to_lowercase();
-        if word.chars().count() < 3
-            || word.chars().all(|c| c.is_ascii_digit())
-            || is_stopword(&word)
-            || word == handle
-        {
-            return;
-        }
-        let weight = weigh(&word, source, &handle);
-        match found.iter_mut().find(|w| w.text == word) {
-            Some(w) => w.weight = w.weight.max(weight),
-            None => found.push(Word { text: word, weight }),
-        }
-    };
-    for token in bio.unwrap_or_default().split_whitespace() {
-        // Addresses say how to reach the target, not what it is about.
-        let is_address = token.contains("://")
-            || token.starts_with("www.")
-            || token.get(1..).is_some_and(|rest| rest.contains('@'));
-        if is_address {
-            continue;
-        }
-        let tagged = token.starts_with(['#', '@']);
-        for (i, part) in token
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|p| !p.is_empty())
-            .enumerate()
-        {
-            let source = if tagged && i == 0 {
-                Source::Tag
-            } else if part.chars().any(char::is_uppercase) {
-                // Capitalised or camel-cased (Barstool, iPhone): a name.
-                Source::BioName
-            } else {
-                Source::Plain
-            };
-            add(part, source);
-        }
-    }
-    for part in name
-        .unwrap_or_default()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|p| !p.is_empty())
-    {
-        add(part, Source::DisplayName);
-    }
-    // Heaviest first; equal weights keep the order they were found in.
-    found.sort_by(|a, b| b.weight.total_cmp(&a.weight));
-    found.truncate(MAX_SCORING_WORDS);
-    if found.is_empty() {
-        found.push(Word {
-            text: handle,
-            weight: 1.0,
-        });
-    }
-    found
-}
-
-impl Target {
-    pub fn from_profile(handle: &str, profile: &TargetProfile) -> Self {
-        Self {
-            words: derive_words(handle, profile.name.as_deref(), profile.bio.as_deref()),
-            followers: profile.followers,
-        }
-    }
-
-    /// A target known only by its words (a search started before words had weights).
-    pub fn from_words(words: &[String]) -> Self {
-        Self {
-            words: words
-                .iter()
-                .map(|w| Word {
-                    text: w.clone(),
-                    weight: 1.0,
-                })
-                .collect(),
-            followers: None,
-        }
-    }
-
-    /// The words searched, heaviest first.
-    pub fn search_words(&self) -> impl Iterator<Item = &str> {
-        self.words
-            .iter()
-            .take(MAX_SIMILAR_WORDS)
-            .map(|w| w.text.as_str())
-    }
-
-    /// How close `creator` is to the target, 0-100, one decimal.
-    pub fn relevance(&self, creator: &Creator) -> f64 {
-        let handle = creator.unique_id.to_lowercase();
-        let text = format!(
-            "{} {}",
-            creator.name.to_lowercase(),
-            creator.bio.as_deref().unwrap_or_default().to_lowercase()
-        );
-        let tokens: Vec<&str> = text
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|t| !t.is_empty())
-            .collect();
-        let total: f64 = self.words.iter().map(|w| w.weight).sum();
-        let matched: f64 = self
-            .words
-            .iter()
-            .filter(|w| {
-                tokens.contains(&w.text.as_str())
-                    || (w.text.chars().count() >= 4 && handle.contains(&w.text))
-                    || handle == w.text
-            })
-            .map(|w| w.weight)
-            .sum();
-        let words = if total > 0.0 { matched / total } else { 0.0 };
-        let audience = match (self.followers, creator.followers) {
-            (Some(t), Some(c)) if t > 0 && c > 0 => {
-                let apart = ((c as f64).log10() - (t as f64).log10()).abs();
-                (1.0 - apart / 3.0).max(0.0)
-            }
-            _ => 0.5,
-        };
-        let verified = if creator.verified { 1.0 } else { 0.0 };
-        let score = 60.0 * words + 30.0 * audience + 10.0 * verified;
-        (score * 10.0).round() / 10.0
-    }
-
-    /// Scores `records` and sorts them best first (equal scores keep their order).
-    pub fn rank(&self, records: &mut [CreatorRecord]) {
-        for r in records.iter_mut() {
-            r.relevance = Some(self.relevance(&r.creator));
-        }
-        records.sort_by(|a, b| {
-            b.relevance
-                .unwrap_or(0.0)
-                .total_cmp(&a.relevance.unwrap_or(0.0))
-        });
-    }
-}
+use domain::creator::Creator;
 
 /// The similar driver: reads the target on the first step, then one word search per step (or one
 /// batch of the platform's related profiles).
@@ -349,163 +21,114 @@ pub(super) async fn page(
     batch: usize,
     cursor: Option<Cursor>,
 ) -> Result<Page, SearchError> {
-    let mut calls = 0;
-    let cursor = match cursor {
-        Some(cursor) => cursor,
-        None => {
-            let profile = module.similar_target(api, handle).await?;
-            calls += 1;
-            match &profile.related {
-                Some(related) => Cursor::SimilarRelated {
-                    related: related.clone(),
-                    next: 0,
-                },
-                None => Cursor::SimilarWords {
-                    target: Target::from_profile(handle, &profile),
-                    word_index: 0,
-                },
-            }
-        }
+    let (cursor, target_calls) = match cursor {
+        Some(cursor) => (cursor, 0),
+        None => (first_step(module, api, handle).await?, 1),
     };
-    match cursor {
+    let mut page = match cursor {
         Cursor::SimilarWords { target, word_index } => {
-            let searched = target.search_words().count();
-            let Some(word) = target.search_words().nth(word_index).map(str::to_owned) else {
-                return Ok(Page {
-                    creators: Vec::new(),
-                    cursor: Cursor::SimilarWords { target, word_index },
-                    exhausted: true,
-                    calls,
-                });
-            };
-            let mut creators = module.word_search(api, &word, handle).await?;
-            calls += 1;
-            target.rank(&mut creators);
-            Ok(Page {
-                creators,
-                exhausted: word_index + 1 >= searched,
-                cursor: Cursor::SimilarWords {
-                    target,
-                    word_index: word_index + 1,
-                },
-                calls,
-            })
+            words_page(module, api, handle, target, word_index).await?
         }
         Cursor::SimilarRelated { related, next } => {
-            let start = next.min(related.len());
-            let end = (start + batch.max(1)).min(related.len());
-            let creators = related[start..end]
-                .iter()
-                .map(|r| {
-                    let creator = Creator {
-                        name: r
-                            .full_name
-                            .clone()
-                            .filter(|n| !n.is_empty())
-                            .unwrap_or_else(|| r.username.clone()),
-                        unique_id: r.username.clone(),
-                        followers: None,
-                        avatar_url: r.profile_pic_url.clone(),
-                        profile_pic_url: r.profile_pic_url.clone(),
-                        bio: None,
-                        emails: Vec::new(),
-                        verified: r.verified,
-                        profile_url: module.profile_url(&r.username),
-                    };
-                    similar_record(module.platform(), creator, handle)
-                })
-                .collect();
-            Ok(Page {
-                creators,
-                exhausted: end >= related.len(),
-                cursor: Cursor::SimilarRelated { related, next: end },
-                calls,
-            })
+            related_page(module, handle, related, next, batch)
         }
         other @ Cursor::Keyword { .. } => {
-            Err(CorruptCursor::mismatch(&other, "a similar search").into())
+            return Err(CorruptCursor::mismatch(&other, "a similar search").into())
         }
+    };
+    page.calls += target_calls;
+    Ok(page)
+}
+
+/// Reads the target (one call): the platform's related profiles when it names them, else the
+/// words derived from its name and bio.
+async fn first_step(
+    module: &dyn PlatformSearch,
+    api: &CreatorApi,
+    handle: &str,
+) -> Result<Cursor, SearchError> {
+    let profile = module.similar_target(api, handle).await?;
+    Ok(match &profile.related {
+        Some(related) => Cursor::SimilarRelated {
+            related: related.clone(),
+            next: 0,
+        },
+        None => Cursor::SimilarWords {
+            target: Target::from_profile(handle, &profile),
+            word_index: 0,
+        },
+    })
+}
+
+/// Searches the target's word at `word_index`, ranked best first; past the last word, an empty
+/// exhausted page.
+async fn words_page(
+    module: &dyn PlatformSearch,
+    api: &CreatorApi,
+    handle: &str,
+    target: Target,
+    word_index: usize,
+) -> Result<Page, SearchError> {
+    let searched = target.search_words().count();
+    let Some(word) = target.search_words().nth(word_index).map(str::to_owned) else {
+        return Ok(Page {
+            creators: Vec::new(),
+            cursor: Cursor::SimilarWords { target, word_index },
+            exhausted: true,
+            calls: 0,
+        });
+    };
+    let mut creators = module.word_search(api, &word, handle).await?;
+    target.rank(&mut creators);
+    Ok(Page {
+        creators,
+        exhausted: word_index + 1 >= searched,
+        cursor: Cursor::SimilarWords {
+            target,
+            word_index: word_index + 1,
+        },
+        calls: 1,
+    })
+}
+
+/// The next `batch` of the platform's related profiles, in its order (no call: the target's
+/// profile listed them).
+fn related_page(
+    module: &dyn PlatformSearch,
+    handle: &str,
+    related: Vec<RelatedProfile>,
+    next: usize,
+    batch: usize,
+) -> Page {
+    let start = next.min(related.len());
+    let end = (start + batch.max(1)).min(related.len());
+    let creators = related[start..end]
+        .iter()
+        .map(|r| similar_record(module.platform(), related_creator(module, r), handle))
+        .collect();
+    Page {
+        creators,
+        exhausted: end >= related.len(),
+        cursor: Cursor::SimilarRelated { related, next: end },
+        calls: 0,
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_brand_in_the_bio_outweighs_common_words_and_fragments_of_the_handle() {
-        let words = derive_words(
-            "stoolpresidente",
-            Some("Dave Portnoy"),
-            Some("El Presidente/Barstool Sports Founder."),
-        );
-        let order: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
-        assert_eq!(order[0], "barstool", "{words:?}");
-        assert!(order[..3].contains(&"portnoy"), "{words:?}");
-        let weight = |t: &str| words.iter().find(|w| w.text == t).unwrap().weight;
-        assert!(weight("presidente") < weight("sports"), "{words:?}");
-        assert!(!order.contains(&"el"), "a stop word");
-        let target = Target {
-            words: words.clone(),
-            followers: None,
-        };
-        let searched: Vec<&str> = target.search_words().collect();
-        assert_eq!(searched.len(), MAX_SIMILAR_WORDS);
-        assert!(!searched.contains(&"presidente"), "{searched:?}");
-    }
-
-    #[test]
-    fn hashtags_and_mentions_come_first_and_the_handle_alone_is_the_fallback() {
-        let words = derive_words(
-            "runclub",
-            None,
-            Some("weekly runs in the city #nightrun @nike"),
-        );
-        assert_eq!(words[0].text, "nightrun");
-        assert_eq!(words[1].text, "nike");
-        assert_eq!(
-            derive_words("Nike", None, Some("")),
-            [Word {
-                text: "nike".into(),
-                weight: 1.0
-            }]
-        );
-    }
-
-    fn creator(handle: &str, name: &str, followers: u64, verified: bool) -> Creator {
-        Creator {
-            name: name.into(),
-            unique_id: handle.into(),
-            followers: Some(followers),
-            verified,
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn a_candidate_scores_by_the_words_it_shares_its_audience_and_verification() {
-        let target = Target {
-            words: derive_words(
-                "stoolpresidente",
-                Some("Dave Portnoy"),
-                Some("El Presidente/Barstool Sports Founder."),
-            ),
-            followers: Some(4_400_000),
-        };
-        let brand = target.relevance(&creator(
-            "barstoolgambling",
-            "Barstool Gambling",
-            667_042,
-            true,
-        ));
-        let fragment = target.relevance(&creator("presidente_xxx", "Presidente", 4_400_000, false));
-        let unrelated = target.relevance(&creator("espn", "ESPN", 54_681_730, false));
-        assert!(brand > fragment, "{brand} > {fragment}");
-        assert!(fragment > unrelated, "{fragment} > {unrelated}");
-        assert!((0.0..=100.0).contains(&brand));
-        let same_audience = target.relevance(&creator("x", "x", 4_400_000, false));
-        let far_audience = target.relevance(&creator("x", "x", 44, false));
-        assert_eq!(same_audience, 30.0);
-        assert_eq!(far_audience, 0.0);
+/// A related profile as a creator: what the platform listed, its name falling back to the handle.
+fn related_creator(module: &dyn PlatformSearch, r: &RelatedProfile) -> Creator {
+    Creator {
+        name: r
+            .full_name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| r.username.clone()),
+        unique_id: r.username.clone(),
+        followers: None,
+        avatar_url: r.profile_pic_url.clone(),
+        profile_pic_url: r.profile_pic_url.clone(),
+        bio: None,
+        emails: Vec::new(),
+        verified: r.verified,
+        profile_url: module.profile_url(&r.username),
     }
 }

@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use db::settings::SettingsCache;
 use lambda_http::Body;
-use pipeline::{creator_api::CreatorApi, worker::Worker};
+use pipeline::{
+    creator_api::CreatorApi,
+    worker::{Options, Worker},
+};
 use serde_json::{json, Value};
 use shared::config::CreatorApiConfig;
 use testkit::{body_json, ApiRequest, Chaos, ChaosQueue, Replay, TestDb, TestQueue};
@@ -34,14 +37,7 @@ impl Stack {
         let db = TestDb::new().await;
         db.onboard(&[USER]).await;
         // Steps follow each other at once; the 2 s production delay would only slow the tests.
-        db.client()
-            .await
-            .execute(
-                "UPDATE system_configurations SET value = '0' WHERE key = 'continuation_delay'",
-                &[],
-            )
-            .await
-            .unwrap();
+        db.set_setting("continuation_delay", "0").await;
         let queue = TestQueue::new(MAX_RECEIVES).await;
         let api = CreatorApi::new(
             &CreatorApiConfig {
@@ -52,14 +48,13 @@ impl Stack {
             api_key,
         )
         .unwrap();
-        let worker = Worker {
-            pool: db.pool.clone(),
-            queue: ChaosQueue::new(queue.queue(), Chaos::None),
-            api,
-            settings: SettingsCache::new(Duration::ZERO),
+        let options = Options {
             max_receive_count: MAX_RECEIVES,
             lease: Duration::from_secs(20),
+            settings_ttl: Duration::ZERO,
         };
+        let worker_queue = ChaosQueue::new(queue.queue(), Chaos::None);
+        let worker = Worker::new(db.pool.clone(), worker_queue, api, options);
         let start = start_scraping::State {
             pool: db.pool.clone(),
             queue: ChaosQueue::new(queue.queue(), Chaos::None),
@@ -76,15 +71,7 @@ impl Stack {
     }
 
     pub async fn setting(&self, key: &str, value: &str) {
-        self.db
-            .client()
-            .await
-            .execute(
-                "UPDATE system_configurations SET value = $2 WHERE key = $1",
-                &[&key, &value],
-            )
-            .await
-            .unwrap();
+        self.db.set_setting(key, value).await;
     }
 
     pub async fn campaign(&self, search_type: &str) -> String {
