@@ -1,8 +1,7 @@
 //! The local gateway on a loopback port (real HTTP, real JWT check) over the database and queue a
 //! test gives it, and a client holding tokens for two users.
 //!
-//! Each test binary that declares this module uses a part of it.
-#![allow(dead_code)]
+//! Shared by the contract and the reliability tests.
 
 use std::{sync::Arc, time::Duration};
 

@@ -6,14 +6,12 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{Stack, USER};
+use crate::common::{assert_status, Stack, KEYWORD_PATH, PROFILE_PATH, USER};
 use api::REQUEST_DEADLINE;
 use db::settings::SettingsCache;
 use serde_json::json;
 use testkit::{body_json, ApiRequest, Chaos, ChaosQueue, Fault, FreezeProxy, TestQueue};
 
-const KEYWORD_PATH: &str = "/v1/tiktok/search/keyword";
-const PROFILE_PATH: &str = "/v1/tiktok/profile";
 /// The bound the HTTP routes promise: 503 (or their answer) within 3 s.
 const HTTP_BOUND: Duration = Duration::from_secs(3);
 
@@ -46,7 +44,17 @@ async fn assert_credits_exact(stack: &Stack) {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(credits, stack.replay.log().len() as i64);
+    assert_eq!(credits, stack.calls() as i64);
+}
+
+/// After the fault: search `job` completed with its `results` creators, consistent, and every
+/// call was charged.
+async fn assert_recovered(stack: &Stack, job: &str, results: i64) {
+    let done = stack.status(job, 0, 1).await;
+    assert_status(&done, "completed");
+    assert_eq!(done["processedResults"], results);
+    stack.assert_consistent(job).await;
+    assert_credits_exact(stack).await;
 }
 
 async fn status_through(pool: &db::Pool, job: &str) -> (u16, Duration) {
@@ -67,13 +75,8 @@ async fn postgres_frozen_for_20_s_mid_search_loses_nothing_and_http_answers_503_
     let proxy = FreezeProxy::start(stack.db.server_addr()).await;
     let pool = stack.db.pool_via(proxy.addr());
     stack.worker.pool = pool.clone();
-    let job = stack
-        .search(
-            "tiktok",
-            json!({"keywords": ["airpods pro"], "targetResults": 100}),
-        )
-        .await;
-    assert_eq!(stack.deliver_once().await, 1, "the first step");
+    let job = stack.keyword_search(&["airpods pro"], 100).await;
+    stack.first_step().await;
     let (status, _) = status_through(&pool, &job).await;
     assert_eq!(status, 200);
 
@@ -115,20 +118,12 @@ async fn postgres_frozen_for_20_s_mid_search_loses_nothing_and_http_answers_503_
     assert!(REQUEST_DEADLINE < HTTP_BOUND);
 
     settle_everything(&stack).await;
-    let done = stack.status(&job, 0, 1).await;
-    assert_eq!(done["status"], "completed", "{done}");
-    assert_eq!(done["processedResults"], 100);
-    stack.assert_consistent(&job).await;
-    assert_credits_exact(&stack).await;
-    let searches: i64 = stack
-        .db
-        .client()
-        .await
-        .query_one("SELECT count(*) FROM scraping_jobs", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(searches, 1, "the start refused while frozen wrote nothing");
+    assert_recovered(&stack, &job, 100).await;
+    assert_eq!(
+        stack.db.count("scraping_jobs").await,
+        1,
+        "the start refused while frozen wrote nothing"
+    );
 }
 
 #[tokio::test]
@@ -139,13 +134,8 @@ async fn the_queue_frozen_for_10_s_loses_no_step_and_a_start_still_answers_202()
     let endpoint = format!("http://{}", proxy.addr());
     stack.worker.queue = ChaosQueue::new(stack.queue.queue_via(&endpoint), Chaos::None);
     stack.start.queue = ChaosQueue::new(stack.queue.queue_via(&endpoint), Chaos::None);
-    let first = stack
-        .search(
-            "tiktok",
-            json!({"keywords": ["airpods pro"], "targetResults": 100}),
-        )
-        .await;
-    assert_eq!(stack.deliver_once().await, 1, "the first step");
+    let first = stack.keyword_search(&["airpods pro"], 100).await;
+    stack.first_step().await;
 
     proxy.freeze();
     let frozen_at = Instant::now();
@@ -170,18 +160,14 @@ async fn the_queue_frozen_for_10_s_loses_no_step_and_a_start_still_answers_202()
     // The outbox: a start whose first send failed is sent by the sweeper after 10 s.
     stack
         .db
-        .client()
-        .await
         .execute(
             "UPDATE scraping_jobs SET updated_at = now() - interval '1 minute' WHERE status = 'pending'",
             &[],
         )
-        .await
-        .unwrap();
+        .await;
     settle_everything(&stack).await;
     for job in [&first, &second] {
-        let done = stack.status(job, 0, 1).await;
-        assert_eq!(done["status"], "completed", "{done}");
+        assert_status(&stack.status(job, 0, 1).await, "completed");
         stack.assert_consistent(job).await;
     }
     assert_eq!(stack.status(&first, 0, 1).await["processedResults"], 100);
@@ -193,12 +179,7 @@ async fn the_queue_frozen_for_10_s_loses_no_step_and_a_start_still_answers_202()
 async fn the_creator_api_slowed_to_30_s_a_call_for_a_while_costs_retries_not_correctness() {
     let mut stack = Stack::new().await;
     stack.retry_visibility = 0;
-    let job = stack
-        .search(
-            "tiktok",
-            json!({"keywords": ["airpods pro"], "targetResults": 60}),
-        )
-        .await;
+    let job = stack.keyword_search(&["airpods pro"], 60).await;
     // The first two page calls and five look-ups take 30 s: past the client's timeout (2 s
     // here), so each is given up, counted and charged, and retried or left as found.
     stack
@@ -218,11 +199,7 @@ async fn the_creator_api_slowed_to_30_s_a_call_for_a_while_costs_retries_not_cor
     tokio::join!(stack.run_until_idle(), polls);
 
     settle_everything(&stack).await;
-    let done = stack.status(&job, 0, 1).await;
-    assert_eq!(done["status"], "completed", "{done}");
-    assert_eq!(done["processedResults"], 60);
-    stack.assert_consistent(&job).await;
-    assert_credits_exact(&stack).await;
+    assert_recovered(&stack, &job, 60).await;
     let given_up = stack
         .replay
         .log()

@@ -1,29 +1,24 @@
 //! Searches under duplicates, crashes, provider failures, cancellation, timeouts and bad messages.
 
-use crate::common::{tiktok_authors, Stack, MAX_RECEIVES, USER};
+use crate::common::{
+    assert_completed, assert_error, assert_status, tiktok_authors, Stack, KEYWORD_PATH,
+    MAX_RECEIVES,
+};
 use serde_json::json;
-use testkit::{ApiRequest, Chaos, Fault, Replay};
-
-const KEYWORD_PATH: &str = "/v1/tiktok/search/keyword";
+use testkit::{Chaos, Fault, Replay};
 
 #[tokio::test]
 async fn every_message_delivered_twice_still_applies_each_step_once() {
     let stack = Stack::new().await;
     stack.worker.queue.set(Chaos::Duplicate);
     stack.start.queue.set(Chaos::Duplicate);
-    let job = stack
-        .search(
-            "tiktok",
-            json!({"keywords": ["airpods pro"], "targetResults": 100}),
-        )
-        .await;
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 1).await;
-    assert_eq!(done["status"], "completed", "{done}");
+    let job = stack.keyword_search(&["airpods pro"], 100).await;
+    let done = stack.finish(&job).await;
+    assert_status(&done, "completed");
     let expected = tiktok_authors("airpods-pro", 1..=4);
     assert_eq!(done["processedResults"], expected.len().min(100));
     assert_eq!(
-        stack.replay.calls(KEYWORD_PATH),
+        stack.tiktok_pages(),
         done["processedRuns"].as_u64().unwrap() as usize,
         "one paid search call per step"
     );
@@ -34,15 +29,12 @@ async fn every_message_delivered_twice_still_applies_each_step_once() {
 async fn a_duplicate_delivered_in_the_same_batch_does_the_work_once() {
     let stack = Stack::new().await;
     stack.start.queue.set(Chaos::Duplicate);
-    let job = stack
-        .search("tiktok", json!({"keywords": ["nike"], "targetResults": 20}))
-        .await;
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 1).await;
-    assert_eq!(done["status"], "completed");
+    let job = stack.keyword_search(&["nike"], 20).await;
+    let done = stack.finish(&job).await;
+    assert_status(&done, "completed");
     assert_eq!(done["processedResults"], 20);
     assert_eq!(
-        stack.replay.calls(KEYWORD_PATH),
+        stack.tiktok_pages(),
         1,
         "the second copy of step 0 made no call"
     );
@@ -54,23 +46,16 @@ async fn a_crash_between_commit_and_send_does_not_strand_the_job() {
     let stack = Stack::new().await;
     // The worker's first send (step 1, after step 0 committed) fails, as if the process died there.
     stack.worker.queue.set(Chaos::FailSends(vec![1]));
-    let job = stack
-        .search(
-            "tiktok",
-            json!({"keywords": ["nike"], "targetResults": 1000}),
-        )
-        .await;
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 1).await;
-    assert_eq!(done["status"], "completed", "{done}");
-    assert_eq!(done["completionReason"], "results_exhausted");
+    let job = stack.keyword_search(&["nike"], 1000).await;
+    let done = stack.finish(&job).await;
+    assert_completed(&done, "results_exhausted");
     assert_eq!(
         done["processedResults"],
         tiktok_authors("nike", 1..=3).len()
     );
     assert_eq!(done["processedRuns"], 3);
     assert_eq!(
-        stack.replay.calls(KEYWORD_PATH),
+        stack.tiktok_pages(),
         3,
         "the committed page was not fetched again"
     );
@@ -81,26 +66,20 @@ async fn a_crash_between_commit_and_send_does_not_strand_the_job() {
 async fn bursts_of_429_and_500_are_retried_until_the_search_succeeds() {
     let stack = Stack::new().await;
     stack.replay.inject(KEYWORD_PATH, Fault::Status(429), 2);
-    let job = stack
-        .search("tiktok", json!({"keywords": ["nike"], "targetResults": 40}))
-        .await;
+    let job = stack.keyword_search(&["nike"], 40).await;
     // Step 0 fails twice (429, 429) then succeeds on the third and last delivery.
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 1).await;
-    assert_eq!(done["status"], "completed", "{done}");
+    let done = stack.finish(&job).await;
+    assert_status(&done, "completed");
     assert_eq!(done["processedResults"], 40);
     stack.assert_consistent(&job).await;
 
     let stack = Stack::new().await;
-    let job = stack
-        .search("tiktok", json!({"keywords": ["nike"], "targetResults": 40}))
-        .await;
+    let job = stack.keyword_search(&["nike"], 40).await;
     stack.deliver_once().await;
     stack.replay.inject(KEYWORD_PATH, Fault::Status(500), 1);
     stack.replay.inject(KEYWORD_PATH, Fault::Malformed, 1);
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 1).await;
-    assert_eq!(done["status"], "completed", "{done}");
+    let done = stack.finish(&job).await;
+    assert_status(&done, "completed");
     assert_eq!(done["processedResults"], 40);
 }
 
@@ -109,17 +88,8 @@ async fn a_provider_that_keeps_failing_ends_the_job_on_the_last_delivery_with_a_
     let stack = Stack::new().await;
     stack.replay.inject(KEYWORD_PATH, Fault::Status(503), 10);
     let job = stack.search("tiktok", json!({"keywords": ["nike"]})).await;
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 1).await;
-    assert_eq!(done["status"], "error");
-    assert!(
-        done["error"]
-            .as_str()
-            .unwrap()
-            .contains("did not answer correctly"),
-        "{done}"
-    );
-    assert_eq!(stack.replay.calls(KEYWORD_PATH), MAX_RECEIVES as usize);
+    assert_error(&stack.finish(&job).await, "did not answer correctly");
+    assert_eq!(stack.tiktok_pages(), MAX_RECEIVES as usize);
     assert!(
         stack.queue.dead_letters().await.is_empty(),
         "the job ended; nothing left to redrive"
@@ -135,31 +105,17 @@ async fn a_provider_timeout_is_retried() {
         Fault::Delay(std::time::Duration::from_secs(3)),
         1,
     );
-    let job = stack
-        .search("tiktok", json!({"keywords": ["nike"], "targetResults": 10}))
-        .await;
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 1).await;
-    assert_eq!(done["status"], "completed", "{done}");
-    assert_eq!(stack.replay.calls(KEYWORD_PATH), 2);
+    let job = stack.keyword_search(&["nike"], 10).await;
+    assert_status(&stack.finish(&job).await, "completed");
+    assert_eq!(stack.tiktok_pages(), 2);
 }
 
 #[tokio::test]
 async fn a_rejected_api_key_ends_the_job_at_once() {
     let stack = Stack::with(Replay::start_with_key("the-real-key").await, "a-wrong-key").await;
     let job = stack.search("tiktok", json!({"keywords": ["nike"]})).await;
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 1).await;
-    assert_eq!(done["status"], "error");
-    assert!(done["error"]
-        .as_str()
-        .unwrap()
-        .contains("rejected our credentials"));
-    assert_eq!(
-        stack.replay.calls(KEYWORD_PATH),
-        1,
-        "no retries for a bad key"
-    );
+    assert_error(&stack.finish(&job).await, "rejected our credentials");
+    assert_eq!(stack.tiktok_pages(), 1, "no retries for a bad key");
 }
 
 #[tokio::test]
@@ -186,68 +142,38 @@ async fn private_deactivated_and_missing_targets_end_the_job_at_once() {
     stack.run_until_idle().await;
     for ((_, message), job) in cases.iter().zip(&jobs) {
         let done = stack.status(job, 0, 1).await;
-        assert_eq!(done["status"], "error");
+        assert_status(&done, "error");
         assert_eq!(done["error"], *message);
     }
-    assert_eq!(
-        stack.replay.calls("/v1/tiktok/profile"),
-        3,
-        "one look-up each, no retries"
-    );
+    assert_eq!(stack.tiktok_lookups(), 3, "one look-up each, no retries");
     assert_eq!(stack.replay.calls("/v1/tiktok/search/users"), 0);
 }
 
 #[tokio::test]
 async fn a_search_cancelled_mid_run_makes_no_further_calls_and_keeps_its_creators() {
     let stack = Stack::new().await;
-    let job = stack
-        .search(
-            "tiktok",
-            json!({"keywords": ["airpods pro"], "targetResults": 1000}),
-        )
-        .await;
-    assert_eq!(stack.deliver_once().await, 1);
-    let req = ApiRequest::new("DELETE", "/jobs/{jobId}")
-        .user(USER)
-        .path_param("jobId", &job);
-    let res = cancel_job::handler(&stack.db.pool, req.build()).await;
-    assert_eq!(res.status(), 200);
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 1).await;
-    assert_eq!(done["status"], "cancelled");
-    assert_eq!(stack.replay.calls(KEYWORD_PATH), 1);
+    let job = stack.keyword_search(&["airpods pro"], 1000).await;
+    stack.first_step().await;
+    let (status, answer) = stack.cancel(&job).await;
+    assert_eq!(status, 200, "{answer}");
+    let done = stack.finish(&job).await;
+    assert_status(&done, "cancelled");
+    assert_eq!(stack.tiktok_pages(), 1);
     assert!(done["processedResults"].as_i64().unwrap() > 0);
     stack.assert_consistent(&job).await;
 
-    let again = cancel_job::handler(&stack.db.pool, req.build()).await;
-    assert_eq!(again.status(), 409);
+    let (again, answer) = stack.cancel(&job).await;
+    assert_eq!(again, 409, "{answer}");
 }
 
 #[tokio::test]
 async fn a_search_past_its_deadline_ends_as_timeout() {
     let stack = Stack::new().await;
-    let job = stack
-        .search(
-            "tiktok",
-            json!({"keywords": ["airpods pro"], "targetResults": 1000}),
-        )
-        .await;
-    assert_eq!(stack.deliver_once().await, 1);
-    let id = uuid::Uuid::parse_str(&job).unwrap();
-    stack
-        .db
-        .client()
-        .await
-        .execute(
-            "UPDATE scraping_jobs SET timeout_at = now() - interval '1 second' WHERE id = $1",
-            &[&id],
-        )
-        .await
-        .unwrap();
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 1).await;
-    assert_eq!(done["status"], "timeout");
-    assert_eq!(stack.replay.calls(KEYWORD_PATH), 1);
+    let job = stack.keyword_search(&["airpods pro"], 1000).await;
+    stack.first_step().await;
+    stack.pass_deadline(&job).await;
+    assert_status(&stack.finish(&job).await, "timeout");
+    assert_eq!(stack.tiktok_pages(), 1);
     stack.assert_consistent(&job).await;
 }
 
@@ -255,28 +181,9 @@ async fn a_search_past_its_deadline_ends_as_timeout() {
 async fn polling_a_search_past_its_deadline_reports_and_stores_timeout() {
     let stack = Stack::new().await;
     let job = stack.search("tiktok", json!({"keywords": ["nike"]})).await;
-    let id = uuid::Uuid::parse_str(&job).unwrap();
-    stack
-        .db
-        .client()
-        .await
-        .execute(
-            "UPDATE scraping_jobs SET timeout_at = now() - interval '1 second' WHERE id = $1",
-            &[&id],
-        )
-        .await
-        .unwrap();
-    let status = stack.status(&job, 0, 1).await;
-    assert_eq!(status["status"], "timeout");
-    let stored: String = stack
-        .db
-        .client()
-        .await
-        .query_one("SELECT status FROM scraping_jobs WHERE id = $1", &[&id])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(stored, "timeout");
+    stack.pass_deadline(&job).await;
+    assert_status(&stack.status(&job, 0, 1).await, "timeout");
+    assert_eq!(stack.job_value(&job, "status").await, "timeout", "stored");
 }
 
 #[tokio::test]
@@ -287,12 +194,8 @@ async fn a_malformed_message_goes_to_the_dead_letter_queue_without_harming_its_b
         .queue
         .send_raw(r#"{"jobId": "not-a-uuid", "step": 0}"#)
         .await;
-    let job = stack
-        .search("tiktok", json!({"keywords": ["nike"], "targetResults": 30}))
-        .await;
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 1).await;
-    assert_eq!(done["status"], "completed");
+    let job = stack.keyword_search(&["nike"], 30).await;
+    assert_status(&stack.finish(&job).await, "completed");
     let mut dead = stack.queue.dead_letters().await;
     dead.sort();
     assert_eq!(
@@ -308,29 +211,17 @@ async fn a_malformed_message_goes_to_the_dead_letter_queue_without_harming_its_b
 async fn the_api_call_limit_ends_a_search_as_completed_with_its_reason() {
     let stack = Stack::new().await;
     stack.setting("max_api_calls_tiktok_keyword", "2").await;
-    let job = stack
-        .search(
-            "tiktok",
-            json!({"keywords": ["airpods pro"], "targetResults": 1000}),
-        )
-        .await;
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 1).await;
-    assert_eq!(done["status"], "completed");
-    assert_eq!(done["completionReason"], "api_limit_reached");
+    let job = stack.keyword_search(&["airpods pro"], 1000).await;
+    let done = stack.finish(&job).await;
+    assert_completed(&done, "api_limit_reached");
     assert_eq!(done["progress"], 100);
-    assert_eq!(stack.replay.calls(KEYWORD_PATH), 2);
+    assert_eq!(stack.tiktok_pages(), 2);
 }
 
 #[tokio::test]
 async fn two_keywords_are_searched_one_after_the_other() {
     let stack = Stack::new().await;
-    let job = stack
-        .search(
-            "tiktok",
-            json!({"keywords": ["nike", "airpods pro"], "targetResults": 1000}),
-        )
-        .await;
+    let job = stack.keyword_search(&["nike", "airpods pro"], 1000).await;
     stack.setting("max_api_calls_tiktok_keyword", "4").await;
     stack.run_until_idle().await;
     let creators = stack.all_creators(&job).await;
@@ -343,35 +234,17 @@ async fn two_keywords_are_searched_one_after_the_other() {
 #[tokio::test]
 async fn a_searchs_deadline_counts_from_its_first_step_not_from_its_queueing() {
     let stack = Stack::new().await;
-    let job = stack
-        .search(
-            "tiktok",
-            json!({"keywords": ["nike"], "targetResults": 1000}),
-        )
-        .await;
+    let job = stack.keyword_search(&["nike"], 1000).await;
     // Queued for a long while: a minute of the queue deadline is left.
     stack
-        .db
-        .client()
+        .update_job(&job, "timeout_at = now() + interval '1 minute'")
+        .await;
+    stack.first_step().await;
+    let left = stack
+        .job_value(&job, "extract(epoch FROM timeout_at - started_at)::float8")
         .await
-        .execute(
-            "UPDATE scraping_jobs SET timeout_at = now() + interval '1 minute' WHERE id = $1::text::uuid",
-            &[&job],
-        )
-        .await
+        .as_f64()
         .unwrap();
-    assert_eq!(stack.deliver_once().await, 1);
-    let left: f64 = stack
-        .db
-        .client()
-        .await
-        .query_one(
-            "SELECT extract(epoch FROM timeout_at - started_at)::float8 FROM scraping_jobs WHERE id = $1::text::uuid",
-            &[&job],
-        )
-        .await
-        .unwrap()
-        .get(0);
     assert!(
         (left - 3600.0).abs() < 5.0,
         "the hour counts from the start: {left}"
@@ -381,39 +254,18 @@ async fn a_searchs_deadline_counts_from_its_first_step_not_from_its_queueing() {
 #[tokio::test]
 async fn a_search_whose_stored_cursor_cannot_be_read_ends_as_error_without_paying_again() {
     let stack = Stack::new().await;
-    let job = stack
-        .search("tiktok", json!({"keywords": ["nike"], "targetResults": 90}))
-        .await;
-    assert_eq!(stack.deliver_once().await, 1, "the first step");
-    let calls = stack.replay.calls("/v1/tiktok/search/keyword");
+    let job = stack.keyword_search(&["nike"], 90).await;
+    stack.first_step().await;
+    let calls = stack.tiktok_pages();
     assert_eq!(calls, 1);
     let found = stack.status(&job, 0, 1).await["processedResults"].clone();
     assert!(found.as_i64().unwrap() > 0);
     stack
-        .db
-        .client()
-        .await
-        .execute(
-            "UPDATE scraping_jobs SET cursor = '{\"kind\": \"teleport\"}' WHERE id = $1::text::uuid",
-            &[&job],
-        )
-        .await
-        .unwrap();
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 100).await;
-    assert_eq!(done["status"], "error", "{done}");
-    assert!(
-        done["error"]
-            .as_str()
-            .unwrap()
-            .contains("saved position could not be read"),
-        "{done}"
-    );
-    assert_eq!(
-        stack.replay.calls("/v1/tiktok/search/keyword"),
-        calls,
-        "no page is requested again"
-    );
+        .update_job(&job, r#"cursor = '{"kind": "teleport"}'"#)
+        .await;
+    let done = stack.finish_page(&job, 100).await;
+    assert_error(&done, "saved position could not be read");
+    assert_eq!(stack.tiktok_pages(), calls, "no page is requested again");
     assert_eq!(
         done["processedResults"], found,
         "the first page's creators are kept"

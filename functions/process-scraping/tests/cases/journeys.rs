@@ -1,28 +1,19 @@
 //! Whole searches through real SQS (the emulator) and PostgreSQL, per platform and search type.
 
-use crate::common::{tiktok_authors, Stack};
+use crate::common::{assert_completed, assert_status, tiktok_authors, Stack};
 use serde_json::json;
 use testkit::Replay;
-
-const KEYWORD_PATH: &str = "/v1/tiktok/search/keyword";
 
 #[tokio::test]
 async fn a_tiktok_keyword_search_pages_until_the_target_and_reads_back_in_discovery_order() {
     let stack = Stack::new().await;
-    let job = stack
-        .search(
-            "tiktok",
-            json!({"keywords": ["airpods pro"], "targetResults": 45}),
-        )
-        .await;
+    let job = stack.keyword_search(&["airpods pro"], 45).await;
     let pending = stack.status(&job, 0, 10).await;
-    assert_eq!(pending["status"], "pending");
+    assert_status(&pending, "pending");
     assert_eq!(pending["progress"], 0);
 
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 10).await;
-    assert_eq!(done["status"], "completed", "{done}");
-    assert_eq!(done["completionReason"], "target_reached");
+    let done = stack.finish_page(&job, 10).await;
+    assert_completed(&done, "target_reached");
     assert_eq!(done["progress"], 100);
     assert_eq!(done["processedResults"], 45);
     assert_eq!(done["keywords"], json!(["airpods pro"]));
@@ -51,11 +42,7 @@ async fn a_tiktok_keyword_search_pages_until_the_target_and_reads_back_in_discov
         .unwrap()
         .starts_with("https://www.tiktok.com/@"));
     assert!(first["creator"]["followers"].as_u64().is_some());
-    assert_eq!(
-        stack.replay.calls(KEYWORD_PATH),
-        2,
-        "two pages of ~30 reach 45"
-    );
+    assert_eq!(stack.tiktok_pages(), 2, "two pages of ~30 reach 45");
     stack.assert_consistent(&job).await;
 
     let csv = stack.csv(&job).await;
@@ -83,19 +70,12 @@ async fn a_tiktok_keyword_search_pages_until_the_target_and_reads_back_in_discov
 #[tokio::test]
 async fn the_nike_search_stops_where_the_api_says_there_is_no_more() {
     let stack = Stack::new().await;
-    let job = stack
-        .search(
-            "tiktok",
-            json!({"keywords": ["nike"], "targetResults": 1000}),
-        )
-        .await;
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 5).await;
-    assert_eq!(done["status"], "completed", "{done}");
-    assert_eq!(done["completionReason"], "results_exhausted");
+    let job = stack.keyword_search(&["nike"], 1000).await;
+    let done = stack.finish_page(&job, 5).await;
+    assert_completed(&done, "results_exhausted");
     assert_eq!(done["progress"], 100);
     // Page 3 says has_more = 0: pages 4 to 7 are never requested.
-    assert_eq!(stack.replay.calls(KEYWORD_PATH), 3);
+    assert_eq!(stack.tiktok_pages(), 3);
     let expected = tiktok_authors("nike", 1..=3);
     assert_eq!(done["processedResults"], expected.len());
     assert_eq!(done["processedRuns"], 3);
@@ -145,15 +125,10 @@ async fn a_page_without_items_ends_the_results() {
 async fn a_youtube_keyword_search_finds_channels_until_the_results_run_out() {
     let stack = Stack::new().await;
     let job = stack
-        .search(
-            "youtube",
-            json!({"keywords": ["airpods pro"], "targetResults": 100}),
-        )
+        .keyword_search_on("youtube", &["airpods pro"], 100)
         .await;
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 100).await;
-    assert_eq!(done["status"], "completed", "{done}");
-    assert_eq!(done["completionReason"], "results_exhausted");
+    let done = stack.finish_page(&job, 100).await;
+    assert_completed(&done, "results_exhausted");
     let creators = done["creators"].as_array().unwrap();
     assert!(creators.len() >= 5, "{}", creators.len());
     assert!(creators.iter().all(|c| c["platform"] == "YouTube"));
@@ -171,14 +146,10 @@ async fn a_youtube_keyword_search_finds_channels_until_the_results_run_out() {
 async fn a_tiktok_similar_search_ranks_users_found_by_the_targets_words_and_reads_their_bios() {
     let stack = Stack::new().await;
     let job = stack
-        .search(
-            "tiktok",
-            json!({"username": "https://www.tiktok.com/@stoolpresidente", "targetResults": 40}),
-        )
+        .similar_search("tiktok", "https://www.tiktok.com/@stoolpresidente", 40)
         .await;
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 100).await;
-    assert_eq!(done["status"], "completed", "{done}");
+    let done = stack.finish_page(&job, 100).await;
+    assert_status(&done, "completed");
     assert_eq!(done["targetUsername"], "stoolpresidente");
     assert_eq!(done["processedResults"], 40);
     let creators = done["creators"].as_array().unwrap();
@@ -236,14 +207,10 @@ async fn a_tiktok_similar_search_ranks_users_found_by_the_targets_words_and_read
 async fn an_instagram_similar_search_walks_the_related_profiles_in_batches() {
     let stack = Stack::new().await;
     let job = stack
-        .search(
-            "instagram",
-            json!({"username": "@gainsbybrains", "targetResults": 25}),
-        )
+        .similar_search("instagram", "@gainsbybrains", 25)
         .await;
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 100).await;
-    assert_eq!(done["status"], "completed", "{done}");
+    let done = stack.finish_page(&job, 100).await;
+    assert_status(&done, "completed");
     assert_eq!(done["processedResults"], 25);
     assert_eq!(done["processedRuns"], 3, "10 related profiles per step");
     let creators = done["creators"].as_array().unwrap();
@@ -266,9 +233,8 @@ async fn a_youtube_similar_search_of_an_unknown_channel_ends_in_a_clear_error() 
     let job = stack
         .search("youtube", json!({"username": "@nobody-recorded"}))
         .await;
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 10).await;
-    assert_eq!(done["status"], "error");
+    let done = stack.finish_page(&job, 10).await;
+    assert_status(&done, "error");
     assert_eq!(
         done["error"],
         "The YouTube account @nobody-recorded was not found."
@@ -279,16 +245,9 @@ async fn a_youtube_similar_search_of_an_unknown_channel_ends_in_a_clear_error() 
 #[tokio::test]
 async fn a_youtube_similar_search_searches_the_channels_words_and_enriches_channels() {
     let stack = Stack::with(Replay::start_with_documented().await, "test-key").await;
-    let job = stack
-        .search(
-            "youtube",
-            json!({"username": "TechIRL00", "targetResults": 10}),
-        )
-        .await;
-    stack.run_until_idle().await;
-    let done = stack.status(&job, 0, 10).await;
-    assert_eq!(done["status"], "completed", "{done}");
-    assert_eq!(done["completionReason"], "results_exhausted");
+    let job = stack.similar_search("youtube", "TechIRL00", 10).await;
+    let done = stack.finish_page(&job, 10).await;
+    assert_completed(&done, "results_exhausted");
     // The words of the channel's description and name, most specific first (names before plain
     // words, the business address left out); single words are not recorded, so each search finds
     // nothing and the job runs out of words.
@@ -307,10 +266,7 @@ async fn a_youtube_similar_search_searches_the_channels_words_and_enriches_chann
 async fn youtube_channels_found_by_keyword_are_enriched_from_their_channel_page() {
     let stack = Stack::with(Replay::start_with_documented().await, "test-key").await;
     let job = stack
-        .search(
-            "youtube",
-            json!({"keywords": ["airpods pro"], "targetResults": 50}),
-        )
+        .keyword_search_on("youtube", &["airpods pro"], 50)
         .await;
     stack.run_until_idle().await;
     let creators = stack.all_creators(&job).await;

@@ -3,19 +3,14 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::common::Stack;
-use serde_json::json;
+use crate::common::{assert_error, assert_status, Stack, KEYWORD_PATH, MAX_RECEIVES};
 use testkit::Fault;
-
-const KEYWORD_PATH: &str = "/v1/tiktok/search/keyword";
 
 #[tokio::test]
 async fn a_record_that_outlives_the_invocation_is_reported_failed_and_its_last_delivery_ends_the_search(
 ) {
     let stack = Stack::new().await;
-    let job = stack
-        .search("tiktok", json!({"keywords": ["nike"], "targetResults": 20}))
-        .await;
+    let job = stack.keyword_search(&["nike"], 20).await;
     // The creator API takes far longer than the invocation has left.
     stack
         .replay
@@ -29,36 +24,20 @@ async fn a_record_that_outlives_the_invocation_is_reported_failed_and_its_last_d
     let response =
         process_scraping::handle_batch(&stack.worker, event.clone(), Some(deadline)).await;
     assert_eq!(response.batch_item_failures.len(), 1, "it comes back");
-    assert_eq!(stack.status(&job, 0, 1).await["status"], "processing");
+    assert_status(&stack.status(&job, 0, 1).await, "processing");
     // Its lease runs out before SQS shows the message again (90 s against 360 s in production).
     stack
-        .db
-        .client()
-        .await
-        .execute(
-            "UPDATE scraping_jobs SET lease_expires_at = now() - interval '1 second'",
-            &[],
-        )
-        .await
-        .unwrap();
+        .update_job(&job, "lease_expires_at = now() - interval '1 second'")
+        .await;
 
     // The same record on its last delivery: the search ends with a message for the user.
     let mut last = event.clone();
-    last.records[0].attributes.insert(
-        "ApproximateReceiveCount".into(),
-        crate::common::MAX_RECEIVES.to_string(),
-    );
+    last.records[0]
+        .attributes
+        .insert("ApproximateReceiveCount".into(), MAX_RECEIVES.to_string());
     let deadline = SystemTime::now() + process_scraping::MARGIN + Duration::from_millis(500);
     let response = process_scraping::handle_batch(&stack.worker, last, Some(deadline)).await;
     assert_eq!(response.batch_item_failures.len(), 1);
-    let done = stack.status(&job, 0, 1).await;
-    assert_eq!(done["status"], "error", "{done}");
     // The budget's own message: the API's 2 s timeout would have ended it with another.
-    assert!(
-        done["error"]
-            .as_str()
-            .unwrap()
-            .contains("running out of time"),
-        "{done}"
-    );
+    assert_error(&stack.status(&job, 0, 1).await, "running out of time");
 }

@@ -17,6 +17,10 @@ use testkit::{body_json, ApiRequest, Chaos, ChaosQueue, Replay, TestDb, TestQueu
 
 pub const MAX_RECEIVES: u32 = 3;
 pub const USER: &str = "user_a";
+/// The creator API's TikTok keyword search: one call a page.
+pub const KEYWORD_PATH: &str = "/v1/tiktok/search/keyword";
+/// The creator API's TikTok profile: one call a look-up.
+pub const PROFILE_PATH: &str = "/v1/tiktok/profile";
 
 pub struct Stack {
     pub db: TestDb,
@@ -107,6 +111,60 @@ impl Stack {
         answer["jobId"].as_str().unwrap().to_owned()
     }
 
+    /// Starts a TikTok keyword search for `keywords` in a new campaign; returns the job id.
+    pub async fn keyword_search(&self, keywords: &[&str], target: u32) -> String {
+        self.keyword_search_on("tiktok", keywords, target).await
+    }
+
+    /// Starts a keyword search on `platform` in a new campaign; returns the job id.
+    pub async fn keyword_search_on(
+        &self,
+        platform: &str,
+        keywords: &[&str],
+        target: u32,
+    ) -> String {
+        self.search(
+            platform,
+            json!({"keywords": keywords, "targetResults": target}),
+        )
+        .await
+    }
+
+    /// Starts a search for creators like `username` on `platform` in a new campaign; returns the
+    /// job id.
+    pub async fn similar_search(&self, platform: &str, username: &str, target: u32) -> String {
+        self.search(
+            platform,
+            json!({"username": username, "targetResults": target}),
+        )
+        .await
+    }
+
+    /// Delivers the next batch, which holds a search's first step alone.
+    pub async fn first_step(&self) {
+        assert_eq!(self.deliver_once().await, 1, "the first step alone");
+    }
+
+    /// Runs every search to its end; returns `job`'s status page with its first creator.
+    pub async fn finish(&self, job: &str) -> Value {
+        self.finish_page(job, 1).await
+    }
+
+    /// Runs every search to its end; returns `job`'s status page with its first `limit` creators.
+    pub async fn finish_page(&self, job: &str, limit: i64) -> Value {
+        self.run_until_idle().await;
+        self.status(job, 0, limit).await
+    }
+
+    /// `DELETE /jobs/{jobId}` as `USER`.
+    pub async fn cancel(&self, job: &str) -> (u16, Value) {
+        let req = ApiRequest::new("DELETE", "/jobs/{jobId}")
+            .user(USER)
+            .path_param("jobId", job);
+        let res = cancel_job::handler(&self.db.pool, req.build()).await;
+        (res.status().as_u16(), body_json(&res))
+    }
+
     /// Delivers one batch, if a message is waiting; returns how many records it held.
     pub async fn deliver_once(&self) -> usize {
         let Some(event) = self.queue.receive(Duration::from_secs(1)).await else {
@@ -178,6 +236,64 @@ impl Stack {
         body_json(&res)
     }
 
+    /// TikTok keyword pages the creator API was asked for, failed calls included.
+    pub fn tiktok_pages(&self) -> usize {
+        self.replay.calls(KEYWORD_PATH)
+    }
+
+    /// TikTok profile look-ups the creator API was asked for, failed calls included.
+    pub fn tiktok_lookups(&self) -> usize {
+        self.replay.calls(PROFILE_PATH)
+    }
+
+    /// Every creator-API call the replay answered.
+    pub fn calls(&self) -> usize {
+        self.replay.log().len()
+    }
+
+    /// The credits search `job` counted.
+    pub async fn credits_used(&self, job: &str) -> i64 {
+        self.job_value(job, "credits_used").await.as_i64().unwrap()
+    }
+
+    /// The credits in `USER`'s ledger.
+    pub async fn ledger(&self) -> i64 {
+        self.db
+            .client()
+            .await
+            .query_one(
+                "SELECT COALESCE(sum(credits), 0)::bigint FROM credit_ledger WHERE user_id = $1",
+                &[&USER],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    }
+
+    /// `expr` over search `job`'s row of `scraping_jobs`, as JSON.
+    pub async fn job_value(&self, job: &str, expr: &str) -> Value {
+        let sql = format!("SELECT to_jsonb({expr}) FROM scraping_jobs WHERE id = $1::text::uuid");
+        self.db
+            .client()
+            .await
+            .query_one(&sql, &[&job])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .get(0)
+    }
+
+    /// `UPDATE scraping_jobs SET {set}` on search `job`'s row alone.
+    pub async fn update_job(&self, job: &str, set: &str) {
+        let sql = format!("UPDATE scraping_jobs SET {set} WHERE id = $1::text::uuid");
+        assert_eq!(self.db.execute(&sql, &[&job]).await, 1, "{sql}");
+    }
+
+    /// Moves search `job`'s deadline a second into the past.
+    pub async fn pass_deadline(&self, job: &str) {
+        self.update_job(job, "timeout_at = now() - interval '1 second'")
+            .await;
+    }
+
     /// Every creator through the status pages, 50 at a time.
     pub async fn all_creators(&self, job: &str) -> Vec<Value> {
         let mut out = Vec::new();
@@ -242,6 +358,24 @@ impl Stack {
             "final: {status}"
         );
     }
+}
+
+/// Asserts that the search behind status page `done` is in `status`, showing the page if not.
+pub fn assert_status(done: &Value, status: &str) {
+    assert_eq!(done["status"], status, "{done}");
+}
+
+/// Asserts that the search behind status page `done` completed, for `reason`.
+pub fn assert_completed(done: &Value, reason: &str) {
+    assert_status(done, "completed");
+    assert_eq!(done["completionReason"], reason, "{done}");
+}
+
+/// Asserts that the search behind status page `done` ended as `error`, with a message that says
+/// `what`.
+pub fn assert_error(done: &Value, what: &str) {
+    assert_status(done, "error");
+    assert!(done["error"].as_str().unwrap().contains(what), "{done}");
 }
 
 /// The unique authors of recorded TikTok keyword pages, in order: the oracle for keyword journeys.

@@ -4,7 +4,7 @@ use std::{collections::BTreeSet, path::Path};
 
 use local::routes::ROUTES;
 
-use crate::schema::yaml;
+use super::schema::yaml;
 
 fn routes() -> BTreeSet<(String, String, String)> {
     ROUTES

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use shared::config::Config;
 use testkit::TestDb;
 
-use crate::case::{As::*, Case, Then::*};
+use super::case::{As::*, Case, Then::*};
 
 const NIKE: &str = r#"{"campaignId": "$campaign", "keywords": ["nike"]}"#;
 
@@ -44,13 +44,13 @@ pub const CASES: &[Case] = &[
 async fn a_search_with_creators_matches_the_described_job_page() {
     let db = TestDb::new().await;
     let job = db.seed_job("user_a", "completed", 3).await;
-    let api_spec = crate::schema::yaml("openapi.yaml");
+    let api_spec = super::schema::yaml("openapi.yaml");
     let req = testkit::ApiRequest::new("GET", "/jobs/{jobId}")
         .user("user_a")
         .path_param("jobId", &job.to_string());
     let res = job_status_body(&db, req).await;
     let schema = json!({"$ref": "#/components/schemas/JobPage"});
-    let errors = crate::schema::errors(&api_spec, &schema, &res);
+    let errors = super::schema::errors(&api_spec, &schema, &res);
     assert!(errors.is_empty(), "{}", errors.join("\n"));
     assert_eq!(res["creators"].as_array().unwrap().len(), 3);
 }

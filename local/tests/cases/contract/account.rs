@@ -1,6 +1,6 @@
 //! The account: the emails' unsubscribe link, usage, and the mock checkout.
 
-use crate::case::{As::*, Case, Then::*};
+use super::case::{As::*, Case, Then::*};
 
 #[rustfmt::skip]
 pub const CASES: &[Case] = &[

@@ -1,11 +1,9 @@
 //! Bad input, isolation between users, and a database restart in the middle of searches, through
 //! the local gateway (real HTTP, real JWT check) over a real database and queue.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::serve;
+use crate::common::serve;
 use local::{auth::Auth, services::Postgres};
 use serde_json::{json, Value};
 use testkit::{Replay, TestDb, TestQueue};

@@ -1,6 +1,6 @@
 //! Onboarding: its steps in and out of order, and its status before and after.
 
-use crate::case::{As::*, Case};
+use super::case::{As::*, Case};
 
 /// A brand description long enough for step 2 (50 characters at least).
 const BRAND: &str =

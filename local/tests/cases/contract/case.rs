@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::{
-    common::{Api, Reply},
+use crate::common::{Api, Reply};
+
+use super::{
     routes::{instance_of, served_route},
     schema::{errors, resolve},
 };

@@ -5,9 +5,6 @@
 //! (later cases use what earlier ones created). Every case runs; the test then fails once,
 //! listing each case that failed and why.
 
-#[path = "../common/mod.rs"]
-mod common;
-
 mod account;
 mod admin;
 mod campaigns;
@@ -21,7 +18,8 @@ use std::collections::BTreeSet;
 
 use testkit::{Replay, TestDb, TestQueue};
 
-use crate::case::{Case, Vars};
+use self::case::{Case, Vars};
+use crate::common;
 
 /// Every case, in the order they run.
 const ALL: &[&[Case]] = &[

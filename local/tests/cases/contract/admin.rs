@@ -1,6 +1,6 @@
 //! The admin routes: user_a is named by `ADMIN_USER_IDS`, user_b is no admin.
 
-use crate::case::{As::*, Case, Then::*};
+use super::case::{As::*, Case, Then::*};
 
 const DELAY: &str = "/admin/config/timing/continuation_delay";
 const USER_C: &str = "/admin/users/user_c/admin";

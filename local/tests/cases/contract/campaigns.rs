@@ -1,6 +1,6 @@
 //! Campaigns: creating one, what is refused, and (once its searches ran) changing and deleting it.
 
-use crate::case::{As::*, Case, Then::*};
+use super::case::{As::*, Case, Then::*};
 
 const NEW: &str = r#"{"name": "x", "searchType": "keyword"}"#;
 
