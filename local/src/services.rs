@@ -392,6 +392,21 @@ impl Drop for Moto {
 }
 
 impl Moto {
+    /// The emulator `AWS_ENDPOINT_URL_SQS` names, else one started here (kept alive by the
+    /// returned handle).
+    pub async fn unless_given(state_dir: &Path) -> anyhow::Result<(String, Option<Self>)> {
+        match std::env::var("AWS_ENDPOINT_URL_SQS") {
+            Ok(endpoint) => {
+                eprintln!("SQS: using {endpoint}");
+                Ok((endpoint, None))
+            }
+            Err(_) => {
+                let moto = Self::start(state_dir).await?;
+                Ok((moto.endpoint.clone(), Some(moto)))
+            }
+        }
+    }
+
     /// Starts moto's server on a free port (installing `moto[server]` when this machine's
     /// `python3` lacks it) and waits until it answers. Its log is `<state dir>/moto.log`.
     pub async fn start(state_dir: &Path) -> anyhow::Result<Self> {
@@ -472,16 +487,7 @@ impl Sqs {
                 _moto: None,
             });
         }
-        let (endpoint, moto) = match std::env::var("AWS_ENDPOINT_URL_SQS") {
-            Ok(endpoint) => {
-                eprintln!("SQS: using {endpoint}");
-                (endpoint, None)
-            }
-            Err(_) => {
-                let moto = Moto::start(state_dir).await?;
-                (moto.endpoint.clone(), Some(moto))
-            }
-        };
+        let (endpoint, moto) = Moto::unless_given(state_dir).await?;
         let config = aws_sdk_sqs::Config::builder()
             .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
             .http_client(aws_http::client())

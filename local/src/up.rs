@@ -84,16 +84,7 @@ impl Stack {
                 eprintln!("PostgreSQL: dropped {dropped} test databases left by an earlier run");
             }
         }
-        let (endpoint, moto) = match std::env::var("AWS_ENDPOINT_URL_SQS") {
-            Ok(endpoint) => {
-                eprintln!("SQS: using {endpoint}");
-                (endpoint, None)
-            }
-            Err(_) => {
-                let moto = Moto::start(state_dir).await?;
-                (moto.endpoint.clone(), Some(moto))
-            }
-        };
+        let (endpoint, moto) = Moto::unless_given(state_dir).await?;
         let mut env = vec![
             ("DATABASE_URL".to_owned(), database_url.clone()),
             ("TEST_DATABASE_URL".to_owned(), database_url.clone()),
