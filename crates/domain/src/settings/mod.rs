@@ -209,7 +209,12 @@ impl Definition {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Plan;
+    use crate::{
+        campaign::SearchType,
+        email::EmailKind,
+        plan::Plan,
+        search::{Platform, SearchKind},
+    };
 
     #[test]
     fn every_default_parses_by_its_own_rule_and_keys_are_unique() {
@@ -289,6 +294,17 @@ mod tests {
                     "{plan} {limit:?}"
                 );
             }
+        }
+        for platform in Platform::ALL {
+            for search_type in [SearchType::Keyword, SearchType::Similar] {
+                if let Some(kind) = SearchKind::of(platform, search_type) {
+                    assert!(Key::ALL.contains(&Key::MaxApiCalls(kind)), "{kind:?}");
+                    assert!(Key::ALL.contains(&Key::TargetResults(kind)), "{kind:?}");
+                }
+            }
+        }
+        for email in EmailKind::ALL {
+            assert!(Key::ALL.contains(&Key::EmailDelay(email)), "{email:?}");
         }
     }
 }
