@@ -41,7 +41,7 @@ impl App {
         dead_letters: Option<SqsQueue>,
         api: CreatorApi,
     ) -> Arc<Self> {
-        let cache = || SettingsCache::new(config.settings_cache_ttl);
+        let cache = || SettingsCache::from_config(config);
         Arc::new(Self {
             exports: export::State {
                 pool: pool.clone(),

@@ -46,7 +46,7 @@ pub async fn sender(
     Ok(send_emails::State {
         pool: app.pool.clone(),
         ses,
-        settings: SettingsCache::new(config.settings_cache_ttl),
+        settings: SettingsCache::from_config(config),
         links: LinkSigner::new(&crate::app::link_secret(config)),
         public_api_url: config
             .email

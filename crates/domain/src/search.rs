@@ -43,11 +43,6 @@ impl Platform {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.as_str() == s)
     }
-
-    /// Whether this platform offers this kind of search.
-    pub fn supports(self, search_type: SearchType) -> bool {
-        SearchKind::of(self, search_type).is_some()
-    }
 }
 
 /// A search the product offers: a platform with a search type it supports. Settings keyed by
