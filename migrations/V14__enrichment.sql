@@ -5,19 +5,25 @@
 --   done     looked up, or needed none (every row stored before this migration);
 --   skipped  not looked up: the search was cancelled, timed out or failed first, its credits ran
 --            out, or every attempt failed.
+--
+-- scraping_results is the biggest table, and a migration holds its lock until it commits: nothing
+-- here reads its rows. The defaults are constants (stored once, no rewrite), the CHECK is added
+-- NOT VALID (new rows are checked, old ones are not scanned), and the online steps after this
+-- version (crates/db/src/migrate/online.rs) validate it and build the partial index
+-- idx_scraping_results_enrichment_pending CONCURRENTLY, with writes going on. The constraint's
+-- name is the one PostgreSQL gave the column CHECK of this migration's first text, which
+-- databases migrated before this rewrite have (crates/db/src/superseded/).
 ALTER TABLE scraping_results
-    ADD COLUMN enrichment text NOT NULL DEFAULT 'done'
-        CHECK (enrichment IN ('pending', 'done', 'skipped')),
+    ADD COLUMN enrichment text NOT NULL DEFAULT 'done',
     -- The delivery that holds the row's look-up, and until when.
     ADD COLUMN enrich_token uuid,
     ADD COLUMN enrich_lease_until timestamptz,
     -- Deliveries that claimed the row; bounded, so a row whose look-up keeps failing ends skipped.
     ADD COLUMN enrich_attempts smallint NOT NULL DEFAULT 0,
     -- When its enrichment message was sent (null: not yet, the sweeper sends it).
-    ADD COLUMN enrich_enqueued_at timestamptz;
-
-CREATE INDEX idx_scraping_results_enrichment_pending ON scraping_results (job_id, position)
-    WHERE enrichment = 'pending';
+    ADD COLUMN enrich_enqueued_at timestamptz,
+    ADD CONSTRAINT scraping_results_enrichment_check
+        CHECK (enrichment IN ('pending', 'done', 'skipped')) NOT VALID;
 
 -- A search that stops (cancelled, timed out, failed) stops its pending look-ups in the same
 -- transaction: no later delivery can claim them, so nothing is paid for after the stop commits.

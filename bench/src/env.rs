@@ -76,6 +76,7 @@ pub fn worker(
         settings: SettingsCache::new(settings_ttl),
         max_receive_count: 5,
         lease: Duration::from_secs(90),
+        refusal_patience: pipeline::worker::REFUSAL_PATIENCE,
     })
 }
 

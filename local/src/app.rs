@@ -17,9 +17,20 @@ pub struct App {
     pub sweeper: sweeper::State<SqsQueue>,
     pub overview: admin_overview::State,
     pub usage: api::usage::State,
+    pub billing: billing_subscribe::State,
+    pub stripe: stripe_webhook::State,
     pub onboarding: onboarding_step::State,
     pub unsubscribe: email_unsubscribe::State,
     pub exports: export::State,
+}
+
+/// The Stripe webhook's signing secret locally: `STRIPE_WEBHOOK_KEY` (what `stripe listen`
+/// prints, to forward test-mode events), else this fixed one (events signed locally only).
+pub const LOCAL_STRIPE_WEBHOOK_KEY: &str = "whsec_gemz_local_stripe_webhook_key_for_local_use_only";
+
+/// The mock checkout is on locally unless `MOCK_CHECKOUT=0`.
+fn mock_checkout() -> bool {
+    std::env::var("MOCK_CHECKOUT").map_or(true, |v| v.trim() != "0")
 }
 
 /// The unsubscribe links' key: `EMAIL_LINK_KEY`, else a fixed local one (local links only).
@@ -64,6 +75,19 @@ impl App {
                 pool: pool.clone(),
                 settings: cache(),
             },
+            billing: billing_subscribe::State {
+                usage: api::usage::State {
+                    pool: pool.clone(),
+                    settings: cache(),
+                },
+                mock_checkout: mock_checkout(),
+            },
+            stripe: stripe_webhook::State::new(
+                pool.clone(),
+                std::env::var("STRIPE_WEBHOOK_KEY")
+                    .unwrap_or_else(|_| LOCAL_STRIPE_WEBHOOK_KEY.to_owned()),
+            )
+            .expect("STRIPE_WEBHOOK_KEY is a signing secret (whsec_...)"),
             overview: admin_overview::State {
                 admin: AdminState::with_pool(pool.clone(), config),
                 dead_letters,
@@ -81,6 +105,7 @@ impl App {
                 settings: cache(),
                 max_receive_count: config.max_receive_count,
                 lease: Duration::from_secs(config.step_lease_secs),
+                refusal_patience: pipeline::worker::REFUSAL_PATIENCE,
             },
             sweeper: sweeper::State {
                 pool: pool.clone(),
@@ -120,7 +145,8 @@ impl App {
             "admin-config-changes" => admin_config_changes::handler(admin, req).await,
             "admin-overview" => admin_overview::handler(&self.overview, req).await,
             "get-usage" => get_usage::handler(&self.usage, req).await,
-            "billing-subscribe" => billing_subscribe::handler(&self.usage, req).await,
+            "billing-subscribe" => billing_subscribe::handler(&self.billing, req).await,
+            "stripe-webhook" => stripe_webhook::handler(&self.stripe, req).await,
             "email-unsubscribe" => email_unsubscribe::handler(&self.unsubscribe, req).await,
             _ => return None,
         })

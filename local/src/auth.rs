@@ -11,6 +11,9 @@ use serde_json::Value;
 
 pub const ISSUER: &str = "gemz-local";
 pub const AUDIENCE: &str = "gemz";
+/// The shortest `LOCAL_JWT_SECRET` accepted: an HS256 key shorter than its 32-byte output is
+/// weaker than the signature.
+pub const MIN_SECRET_LEN: usize = 32;
 
 #[derive(Clone)]
 pub struct Auth {
@@ -29,6 +32,10 @@ struct Claims {
     /// What the Clerk JWT template adds (`"email": "{{user.primary_email_address}}"`).
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<String>,
+    /// With it, as the template carries it (`"email_verified": "{{user.email_verified}}"`): an
+    /// address given to `local token --email` stands for a verified one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_verified: Option<bool>,
 }
 
 impl Auth {
@@ -45,9 +52,22 @@ impl Auth {
         }
     }
 
-    /// The key from `LOCAL_JWT_SECRET`, else from `dir/jwt-secret`, created on first use.
+    /// The key from `LOCAL_JWT_SECRET` (at least [`MIN_SECRET_LEN`] bytes), else from `dir/jwt-secret`, created on first use.
     pub fn from_env_or_file(dir: &Path) -> anyhow::Result<Self> {
-        if let Ok(secret) = std::env::var("LOCAL_JWT_SECRET") {
+        Self::from_secret_or_file(std::env::var_os("LOCAL_JWT_SECRET"), dir)
+    }
+
+    /// The key `secret` when given, else the one in `dir/jwt-secret`.
+    fn from_secret_or_file(secret: Option<std::ffi::OsString>, dir: &Path) -> anyhow::Result<Self> {
+        if let Some(secret) = secret {
+            let secret = secret
+                .into_string()
+                .map_err(|_| anyhow::anyhow!("LOCAL_JWT_SECRET is not UTF-8"))?;
+            anyhow::ensure!(
+                secret.len() >= MIN_SECRET_LEN,
+                "LOCAL_JWT_SECRET must be at least {MIN_SECRET_LEN} bytes long (an empty or short \
+                 key lets anyone mint tokens); unset it to use a generated one"
+            );
             return Ok(Self::new(secret.as_bytes()));
         }
         let path = dir.join("jwt-secret");
@@ -86,6 +106,7 @@ impl Auth {
             iat: now,
             exp: now + hours * 3600,
             email: email.map(str::to_owned),
+            email_verified: email.map(|_| true),
         };
         Ok(encode(
             &Header::new(Algorithm::HS256),
@@ -117,6 +138,19 @@ impl Auth {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_empty_or_short_secret_is_refused() {
+        let dir = std::env::temp_dir();
+        for bad in ["", "short"] {
+            let Err(err) = super::Auth::from_secret_or_file(Some(bad.into()), &dir) else {
+                panic!("{bad:?} was accepted");
+            };
+            assert!(err.to_string().contains("at least 32 bytes"), "{err}");
+        }
+        let good = "k".repeat(super::MIN_SECRET_LEN);
+        assert!(super::Auth::from_secret_or_file(Some(good.into()), &dir).is_ok());
+    }
+
     use super::*;
 
     #[test]

@@ -13,7 +13,7 @@ pub const KEYWORD_CAMPAIGN: &str = "6f1c2a3e-8d4b-4c55-9a0e-1b2c3d4e5f60";
 pub const SIMILAR_CAMPAIGN: &str = "7a2d3b4f-9e5c-4d66-8b1f-2c3d4e5f6a71";
 pub const JOB: &str = "0b7d5e1a-2c3f-4a6b-8d9e-0f1a2b3c4d5e";
 /// The key that signed the token of `events/email-unsubscribe.json`: the local default.
-pub const LINK_SECRET: &str = "gemz-local-email-link-secret";
+pub const LINK_SECRET: &str = "gemz-local-email-link-secret-for-local-use-only";
 
 /// An event file of `events/`.
 pub fn event(name: &str) -> Value {
@@ -108,6 +108,8 @@ impl FunctionEnv {
             // The admin events' `email` claim.
             ("ADMIN_EMAILS", "ops@example.com".into()),
             ("ADMIN_USER_IDS", String::new()),
+            // One role locally: the migrations' owner is the functions' role.
+            ("DATABASE_APP_ROLE", String::new()),
             (
                 "AWS_ENDPOINT_URL_SQS",
                 std::env::var("AWS_ENDPOINT_URL_SQS").unwrap_or_default(),
@@ -119,6 +121,11 @@ impl FunctionEnv {
             ("RUST_LOG", "warn".into()),
             // The unsubscribe event's token is signed with the local key (`app::link_secret`).
             ("EMAIL_LINK_KEY", LINK_SECRET.into()),
+            // The webhook event's signature is the local key's (`app::LOCAL_STRIPE_WEBHOOK_KEY`).
+            (
+                "STRIPE_WEBHOOK_KEY",
+                crate::app::LOCAL_STRIPE_WEBHOOK_KEY.into(),
+            ),
             ("EMAIL_FROM", crate::mail::LOCAL_FROM.into()),
             ("SES_CONFIGURATION_SET", String::new()),
             ("PUBLIC_API_URL", "http://127.0.0.1:3000".into()),

@@ -136,6 +136,10 @@ pub async fn run(root: &Path, state_dir: &Path, args: &[String]) -> anyhow::Resu
             "EMAIL_LINK_KEY",
             var("EMAIL_LINK_KEY", harness::LINK_SECRET),
         ),
+        (
+            "STRIPE_WEBHOOK_KEY",
+            var("STRIPE_WEBHOOK_KEY", crate::app::LOCAL_STRIPE_WEBHOOK_KEY),
+        ),
         ("EMAIL_FROM", var("EMAIL_FROM", crate::mail::LOCAL_FROM)),
         ("SES_CONFIGURATION_SET", var("SES_CONFIGURATION_SET", "")),
         (

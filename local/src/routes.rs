@@ -21,6 +21,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ),
     ("GET", "/usage", "get-usage"),
     ("POST", "/billing/subscribe", "billing-subscribe"),
+    ("POST", "/billing/stripe/webhook", "stripe-webhook"),
     ("GET", "/admin/users", "admin-list-users"),
     ("PUT", "/admin/users/{userId}/admin", "admin-set-admin"),
     ("GET", "/admin/config", "admin-list-config"),
@@ -42,10 +43,12 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
 ];
 
 /// The routes without the JWT authorizer (`Auth: {Authorizer: NONE}` in the template): the
-/// unsubscribe link in emails, which proves itself with its signed token.
+/// unsubscribe link in emails, which proves itself with its signed token, and Stripe's webhook,
+/// which proves itself with its `Stripe-Signature`.
 pub const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/email/unsubscribe"),
     ("POST", "/email/unsubscribe"),
+    ("POST", "/billing/stripe/webhook"),
 ];
 
 /// Whether `method path` is served without a verified user.

@@ -2,7 +2,7 @@
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `DATABASE_URL` | required unless the next is set | PostgreSQL URL; `sslmode=require` (or `verify-full`) turns on TLS with the system's roots |
+//! | `DATABASE_URL` | required unless the next is set | PostgreSQL URL; TLS with the certificate verified (system roots) for any host off this machine unless `sslmode=disable` says otherwise |
 //! | `DATABASE_URL_SECRET_ARN` | none | Secrets Manager secret holding the URL, read at cold start through the Parameters and Secrets extension |
 //! | `DATABASE_CA_CERT_PATH` | none | extra PEM root certificates for the database (RDS, Supabase) |
 //! | `DB_POOL_SIZE` | `2` | connections per warm container (see [`crate::db::pool`] for why it is small) |
@@ -21,7 +21,7 @@
 //! | `EMAIL_FROM` | none | the emails' sender, `Name <address>` of a verified SES identity; required by `send-emails` |
 //! | `SES_CONFIGURATION_SET` | none | SES configuration set the emails are sent with |
 //! | `SES_TIMEOUT_MS` | `10000` | bound of one SES call |
-//! | `EMAIL_LINK_KEY` | none | key of the unsubscribe links' HMAC; required by `send-emails` and `email-unsubscribe` |
+//! | `EMAIL_LINK_KEY` | none | key of the unsubscribe links' HMAC, at least 32 bytes; required by `send-emails` and `email-unsubscribe` |
 //! | `EMAIL_LINK_KEY_SECRET_ARN` | none | Secrets Manager secret holding that key, read like the database URL |
 //! | `PUBLIC_API_URL` | none | the HTTP API's public address, for the unsubscribe links; required by `send-emails` |
 //! | `APP_URL` | `https://app.gemz.io` | the web application, for the emails' links |
@@ -29,6 +29,10 @@
 //! | `LOG_FORMAT` | `json` in Lambda, else `text` | log line format |
 
 use std::time::Duration;
+
+/// The shortest unsubscribe-link key accepted: 32 bytes, the HMAC-SHA256 block's half, as much
+/// entropy as the digest keeps.
+pub const MIN_LINK_KEY_LEN: usize = 32;
 
 /// A setting that is missing or cannot be parsed. The message names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -199,12 +203,21 @@ impl Config {
         self.queue_visibility_timeout * self.max_receive_count
     }
 
-    /// The unsubscribe links' key, for the functions that sign or check them.
+    /// The unsubscribe links' key, for the functions that sign or check them. A short key could be
+    /// guessed offline from one link, so fewer than [`MIN_LINK_KEY_LEN`] bytes is refused.
     pub fn require_link_secret(&self) -> Result<&str, ConfigError> {
-        self.email
+        let key = self
+            .email
             .link_secret
             .as_deref()
-            .ok_or(ConfigError::Missing("EMAIL_LINK_KEY"))
+            .ok_or(ConfigError::Missing("EMAIL_LINK_KEY"))?;
+        if key.len() < MIN_LINK_KEY_LEN {
+            return Err(ConfigError::Malformed {
+                name: "EMAIL_LINK_KEY",
+                reason: format!("must be at least {MIN_LINK_KEY_LEN} bytes long"),
+            });
+        }
+        Ok(key)
     }
 
     /// The creator API key, for the worker.
@@ -285,6 +298,20 @@ mod tests {
         ])
         .unwrap_err();
         assert!(err.to_string().contains("DB_CONNECT_TIMEOUT_MS"), "{err}");
+    }
+
+    #[test]
+    fn a_short_link_key_is_refused() {
+        let short = config(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("EMAIL_LINK_KEY", "secret"),
+        ])
+        .unwrap();
+        let err = short.require_link_secret().unwrap_err();
+        assert!(err.to_string().contains("EMAIL_LINK_KEY"), "{err}");
+        let key = "k".repeat(MIN_LINK_KEY_LEN);
+        let long = config(&[("DATABASE_URL", "postgres://x"), ("EMAIL_LINK_KEY", &key)]).unwrap();
+        assert_eq!(long.require_link_secret().unwrap(), key);
     }
 
     #[test]

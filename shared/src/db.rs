@@ -3,6 +3,10 @@
 
 use std::str::FromStr;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Instant;
+
 use anyhow::Context as _;
 use deadpool_postgres::{
     ClientWrapper, Hook, HookError, Manager, ManagerConfig, Metrics, RecyclingMethod, Runtime,
@@ -12,6 +16,16 @@ use tokio_postgres::config::SslMode;
 use crate::config::DatabaseConfig;
 
 pub use deadpool_postgres::{GenericClient, Pool, PoolError, Transaction};
+
+/// When this container last saw a write refused by a read-only server (a failover in progress),
+/// in milliseconds since [`process_start`]; 0 for never. Connections opened before it are
+/// discarded at their next checkout instead of being handed out again.
+static READ_ONLY_SEEN_AT: AtomicU64 = AtomicU64::new(0);
+
+fn process_start() -> Instant {
+    static START: OnceLock<Instant> = OnceLock::new();
+    *START.get_or_init(Instant::now)
+}
 
 /// A connection taken from the pool.
 pub type PoolClient = deadpool_postgres::Object;
@@ -55,9 +69,15 @@ fn pg_config(
     url: &str,
     connect_timeout: std::time::Duration,
 ) -> anyhow::Result<(tokio_postgres::Config, bool)> {
-    let (url, verify) = normalize_sslmode(url);
+    let (url, mut verify) = normalize_sslmode(url);
     let mut pg = tokio_postgres::Config::from_str(&url)
         .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+    // A database beyond this machine is reached over TLS with its certificate checked unless the
+    // URL says otherwise (`sslmode=disable`, `prefer` or `require` are taken as written).
+    if !url.contains("sslmode=") && !pg.get_hosts().iter().all(is_local) {
+        pg.ssl_mode(SslMode::Require);
+        verify = true;
+    }
     // A dead peer is noticed in about half a minute (keepalives), and unacknowledged writes give
     // up after 10 s (TCP_USER_TIMEOUT), instead of the kernel's two hours.
     pg.connect_timeout(connect_timeout)
@@ -74,6 +94,21 @@ fn pg_config(
         );
     }
     Ok((pg, verify))
+}
+
+/// A host on this machine: the loopback interface or a Unix socket.
+fn is_local(host: &tokio_postgres::config::Host) -> bool {
+    match host {
+        tokio_postgres::config::Host::Tcp(name) => {
+            name == "localhost"
+                || name
+                    .trim_matches(|c| c == '[' || c == ']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        #[cfg(unix)]
+        tokio_postgres::config::Host::Unix(_) => true,
+    }
 }
 
 /// TLS when the URL requires it (or asks for verification), plain TCP otherwise.
@@ -105,7 +140,15 @@ fn apply_session(session: String) -> Hook {
 fn verify_when_idle(timeout: std::time::Duration) -> Hook {
     Hook::async_fn(move |client: &mut ClientWrapper, metrics: &Metrics| {
         let idle = metrics.last_used();
+        let opened_before_read_only = opened_before_read_only(metrics.created);
         Box::pin(async move {
+            // A connection to a server that turned read-only (the old primary, after a
+            // failover) would refuse every write again: a new connection reaches the new one.
+            if opened_before_read_only {
+                return Err(HookError::Message(
+                    "connection opened before the server turned read-only".into(),
+                ));
+            }
             // A connection in use a moment ago is alive; one idle for longer may belong to a
             // container that was frozen, and its socket may be long dead: a round trip
             // proves it, and a failed one discards it for a fresh connection.
@@ -118,6 +161,23 @@ fn verify_when_idle(timeout: std::time::Duration) -> Hook {
             }
         })
     })
+}
+
+/// Whether a connection opened at `created` predates the last read-only refusal seen.
+fn opened_before_read_only(created: Instant) -> bool {
+    let seen = READ_ONLY_SEEN_AT.load(Ordering::Relaxed);
+    seen != 0
+        && created
+            .saturating_duration_since(process_start())
+            .as_millis() as u64
+            <= seen
+}
+
+/// Records that the server refused a write as read-only, so every connection opened until now is
+/// replaced at its next checkout.
+fn note_read_only() {
+    let now = process_start().elapsed().as_millis() as u64;
+    READ_ONLY_SEEN_AT.fetch_max(now.max(1), Ordering::Relaxed);
 }
 
 /// libpq's `verify-ca` / `verify-full` are not understood by tokio-postgres; both mean "TLS, and
@@ -146,9 +206,17 @@ fn tls_connector() -> anyhow::Result<tokio_postgres_rustls::MakeRustlsConnect> {
 
 /// True when the error means the database cannot be reached right now (as opposed to a bad query),
 /// so the request should be answered 503 and a queue message retried.
+///
+/// A write refused because the server is read-only (a failover: the old primary came back as a
+/// standby, or DNS still names it) is such an error, and it also marks every connection opened
+/// so far for replacement at its next checkout, so the retry reaches the new primary.
 pub fn is_unavailable(err: &tokio_postgres::Error) -> bool {
     use tokio_postgres::error::SqlState;
     if err.is_closed() {
+        return true;
+    }
+    if err.code() == Some(&SqlState::READ_ONLY_SQL_TRANSACTION) {
+        note_read_only();
         return true;
     }
     if let Some(code) = err.code() {
@@ -171,6 +239,44 @@ pub fn is_unavailable(err: &tokio_postgres::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn mode(url: &str) -> (SslMode, bool) {
+        let (pg, verify) = pg_config(url, std::time::Duration::from_secs(1)).unwrap();
+        (pg.get_ssl_mode(), verify)
+    }
+
+    #[test]
+    fn a_remote_database_gets_verified_tls_unless_the_url_says_otherwise() {
+        assert_eq!(
+            mode("postgres://u@db.example.com/app"),
+            (SslMode::Require, true)
+        );
+        assert_eq!(
+            mode("postgres://u@10.0.0.5:5432/app"),
+            (SslMode::Require, true)
+        );
+        assert_eq!(
+            mode("postgres://u@db.example.com/app?sslmode=disable"),
+            (SslMode::Disable, false)
+        );
+        assert_eq!(
+            mode("postgres://u@db.example.com/app?sslmode=require"),
+            (SslMode::Require, false)
+        );
+        assert_eq!(mode("postgres://u@127.0.0.1/app"), (SslMode::Prefer, false));
+        assert_eq!(mode("postgres://u@localhost/app"), (SslMode::Prefer, false));
+        assert_eq!(mode("postgres://u@[::1]/app"), (SslMode::Prefer, false));
+    }
+
+    #[test]
+    fn connections_opened_before_a_read_only_refusal_are_replaced() {
+        let before = Instant::now();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        note_read_only();
+        assert!(opened_before_read_only(before));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert!(!opened_before_read_only(Instant::now()));
+    }
 
     #[test]
     fn verify_full_becomes_require_with_verification() {

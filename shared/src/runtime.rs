@@ -42,7 +42,7 @@ pub async fn init() -> anyhow::Result<crate::Config> {
 
 /// A Secrets Manager secret's string, read through the AWS Parameters and Secrets Lambda
 /// Extension on localhost (no SDK, no TLS, and the value never sits in an environment variable).
-async fn secret(id: &str) -> anyhow::Result<String> {
+pub async fn secret(id: &str) -> anyhow::Result<String> {
     use anyhow::Context as _;
     use http_body_util::BodyExt as _;
     let port: u16 = std::env::var("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")

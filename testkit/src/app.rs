@@ -177,9 +177,17 @@ pub struct TestAppBuilder {
     admin_ids: String,
     admin_emails: String,
     ses: Option<(String, String)>,
+    mock_checkout: bool,
 }
 
 impl TestAppBuilder {
+    /// The mock checkout (`POST /billing/subscribe`) turned off, as in a deployment; the tests
+    /// have it on, as `local serve` does.
+    pub fn without_mock_checkout(mut self) -> Self {
+        self.mock_checkout = false;
+        self
+    }
+
     /// Database connections in the pool (4 by default).
     pub fn pool_size(mut self, size: usize) -> Self {
         self.pool_size = size;
@@ -244,6 +252,7 @@ impl TestAppBuilder {
             export_store,
             admins: Admins::new(&self.admin_ids, &self.admin_emails),
             ses: self.ses,
+            mock_checkout: self.mock_checkout,
             ses_verified: OnceCell::new(),
             queue_down: AtomicBool::new(false),
         }
@@ -279,6 +288,7 @@ pub struct TestApp {
     export_store: Option<ExportStore>,
     admins: Admins,
     ses: Option<(String, String)>,
+    mock_checkout: bool,
     ses_verified: OnceCell<()>,
     queue_down: AtomicBool,
 }
@@ -302,6 +312,7 @@ impl TestApp {
             admin_ids: String::new(),
             admin_emails: String::new(),
             ses: None,
+            mock_checkout: true,
         }
     }
 
@@ -326,7 +337,7 @@ impl TestApp {
     }
 
     /// The jobs queue as the functions get it.
-    fn job_queue(&self) -> SqsQueue {
+    pub fn job_queue(&self) -> SqsQueue {
         let queue = self.queue();
         if self.queue_down.load(Ordering::SeqCst) {
             SqsQueue::new(queue.client.clone(), format!("{}-missing", queue.url))
@@ -396,7 +407,13 @@ impl TestApp {
                 onboarding_step::handler(&state, req).await
             }
             "GET /usage" => get_usage::handler(&self.usage(), req).await,
-            "POST /billing/subscribe" => billing_subscribe::handler(&self.usage(), req).await,
+            "POST /billing/subscribe" => {
+                let state = billing_subscribe::State {
+                    usage: self.usage(),
+                    mock_checkout: self.mock_checkout,
+                };
+                billing_subscribe::handler(&state, req).await
+            }
             "GET /email/unsubscribe" | "POST /email/unsubscribe" => {
                 let state = email_unsubscribe::State {
                     pool: pool.clone(),

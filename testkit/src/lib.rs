@@ -14,6 +14,7 @@
 pub mod app;
 pub mod chaos;
 pub mod db;
+pub mod delay;
 mod events;
 pub mod freeze;
 pub mod replay;

@@ -1,9 +1,12 @@
 //! A creator-API server on loopback that answers with the recorded real exchanges in
-//! `fixtures/scrapecreators/`, 404 for anything not recorded, and injected faults on demand.
+//! `fixtures/scrapecreators/`, 404 for anything not recorded, and injected faults on demand,
+//! including a per-key rate limit: `429` with `Retry-After: 1` to any call arriving while a given
+//! number are in flight ([`Replay::refuse_above`]), with counts of calls served and refused.
 
 use std::{
     collections::{BTreeMap, HashMap, VecDeque},
     path::{Path, PathBuf},
+    sync::atomic::{AtomicUsize, Ordering},
     sync::{Arc, Mutex, OnceLock},
     time::Duration,
 };
@@ -116,7 +119,7 @@ fn shared_fixtures() -> Arc<HashMap<Key, Recorded>> {
 /// A failure to inject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
-    /// Answer this status with a JSON error body.
+    /// Answer this status with a JSON error body (429: with `Retry-After: 1`, as the API does).
     Status(u16),
     /// Answer 200 with a body that is not JSON.
     Malformed,
@@ -135,6 +138,47 @@ struct ReplayState {
     api_key: Option<String>,
     inner: Mutex<Inner>,
     options: ReplayOptions,
+    limit: RateLimit,
+}
+
+/// The API's rate limit per key: calls arriving while `max_in_flight` are being answered are
+/// refused (0: no limit).
+#[derive(Default)]
+struct RateLimit {
+    max_in_flight: AtomicUsize,
+    in_flight: AtomicUsize,
+    served: AtomicUsize,
+    refused: AtomicUsize,
+}
+
+/// One call being answered under the rate limit; it leaves the count when dropped, also when
+/// its client gave up mid-answer.
+struct InFlight<'a>(&'a RateLimit);
+
+impl RateLimit {
+    /// A place among the calls in flight, or `None`: the call is refused.
+    fn admit(&self) -> Option<InFlight<'_>> {
+        let max = self.max_in_flight.load(Ordering::SeqCst);
+        let admitted = self
+            .in_flight
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (max == 0 || n < max).then_some(n + 1)
+            })
+            .is_ok();
+        if admitted {
+            self.served.fetch_add(1, Ordering::SeqCst);
+            Some(InFlight(self))
+        } else {
+            self.refused.fetch_add(1, Ordering::SeqCst);
+            None
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// How long the real API takes to answer one endpoint: `base` plus up to `jitter`.
@@ -241,6 +285,7 @@ impl Replay {
             api_key,
             inner: Mutex::default(),
             options,
+            limit: RateLimit::default(),
         });
         let app = axum::Router::new()
             .fallback(answer)
@@ -288,6 +333,27 @@ impl Replay {
         queue.extend(std::iter::repeat_n(fault, times));
     }
 
+    /// From now on, answers `429 Too Many Requests` with `Retry-After: 1` (at once, without the
+    /// latency) to any call that arrives while `max_in_flight` calls are being answered, as an API
+    /// rate-limited per key does; 0 lifts the limit.
+    pub fn refuse_above(&self, max_in_flight: usize) {
+        self.state
+            .limit
+            .max_in_flight
+            .store(max_in_flight, Ordering::SeqCst);
+    }
+
+    /// Calls answered other than by a refusal of [`Self::refuse_above`] (what the API bills,
+    /// but for injected faults).
+    pub fn served(&self) -> usize {
+        self.state.limit.served.load(Ordering::SeqCst)
+    }
+
+    /// Calls refused by [`Self::refuse_above`].
+    pub fn refused(&self) -> usize {
+        self.state.limit.refused.load(Ordering::SeqCst)
+    }
+
     /// How many requests were made to `path`.
     pub fn calls(&self, path: &str) -> usize {
         self.state
@@ -330,10 +396,15 @@ async fn answer(State(state): State<Arc<ReplayState>>, uri: Uri, headers: Header
         inner.log.push((path.clone(), query.clone(), 0));
         (fault, inner.log.len() - 1)
     };
+    let Some(_in_flight) = state.limit.admit() else {
+        state.inner.lock().unwrap().log[index].2 = 429;
+        return refusal();
+    };
     if let Some(model) = &state.options.latency {
         tokio::time::sleep(model.delay(&path, index)).await;
     }
     let response = match fault {
+        Some(Fault::Status(429)) => refusal(),
         Some(Fault::Status(code)) => json(
             code,
             format!(r#"{{"success":false,"message":"injected {code}"}}"#),
@@ -347,6 +418,18 @@ async fn answer(State(state): State<Arc<ReplayState>>, uri: Uri, headers: Header
     };
     state.inner.lock().unwrap().log[index].2 = response.status().as_u16();
     response
+}
+
+/// The API's answer to a call over its rate limit.
+fn refusal() -> Response {
+    Response::builder()
+        .status(StatusCode::TOO_MANY_REQUESTS)
+        .header("content-type", "application/json")
+        .header("retry-after", "1")
+        .body(Body::from(
+            r#"{"success":false,"message":"Too many requests in flight for this API key"}"#,
+        ))
+        .expect("a valid response")
 }
 
 fn lookup(
@@ -503,6 +586,50 @@ mod tests {
         let original = get(&base, "/v1/tiktok/profile?handle=stoolpresidente").await;
         let deep = get(&base, "/v1/tiktok/profile?handle=stoolpresidente_g3").await;
         assert_eq!(original, deep);
+    }
+
+    #[tokio::test]
+    async fn calls_past_the_limit_in_flight_are_refused_with_retry_after_and_counted() {
+        let replay = Replay::start_with(ReplayOptions {
+            latency: Some(LatencyModel {
+                endpoints: Vec::new(),
+                default: Latency {
+                    base: Duration::from_millis(300),
+                    jitter: Duration::ZERO,
+                },
+            }),
+            deep_pages: None,
+        })
+        .await;
+        replay.refuse_above(2);
+        let http = shared::tls::http_client().unwrap().build().unwrap();
+        let url = format!(
+            "{}/v1/tiktok/profile?handle=stoolpresidente",
+            replay.base_url()
+        );
+        let calls: Vec<_> = (0..5)
+            .map(|_| {
+                let (http, url) = (http.clone(), url.clone());
+                tokio::spawn(async move {
+                    let answer = http.get(&url).send().await.unwrap();
+                    let retry_after = answer.headers().get("retry-after").cloned();
+                    (answer.status().as_u16(), retry_after)
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for call in calls {
+            answers.push(call.await.unwrap());
+        }
+        answers.sort_by_key(|(status, _)| *status);
+        let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+        assert_eq!(statuses, [200, 200, 429, 429, 429]);
+        assert_eq!(answers[4].1.as_ref().unwrap(), "1", "Retry-After: 1");
+        assert_eq!((replay.served(), replay.refused()), (2, 3));
+        // Once the calls in flight are answered, the next one is served.
+        let later = http.get(&url).send().await.unwrap();
+        assert_eq!(later.status(), 200);
+        assert_eq!((replay.served(), replay.refused()), (3, 3));
     }
 
     #[test]

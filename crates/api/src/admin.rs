@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
-use crate::{claim, ApiError, Result};
+use crate::{verified_email, ApiError, Result};
 use db::settings::Row;
 use domain::{admin::Admins, settings::Definition, settings::ValueType};
 
@@ -91,16 +91,17 @@ pub fn definition(req: &Request) -> crate::Result<&'static Definition> {
     domain::settings::find(&category, &key).ok_or(ApiError::NotFound("setting"))
 }
 
-/// Answers 403 `forbidden` unless the caller is an admin: named by the deployment (by id or by
-/// their verified `email` claim) or flagged in their profile. Admin routes call it first, so a
-/// non-admin's request reads and changes nothing.
+/// Answers 403 `forbidden` unless the caller is an admin: named by the deployment (by id, or by
+/// their `email` claim when the token's `email_verified` claim is true) or flagged in their
+/// profile. Admin routes call it first, so a non-admin's request reads and changes nothing; a
+/// route that changes admin standing checks the caller again inside its transaction.
 pub async fn require_admin(
     pool: &db::Pool,
     admins: &domain::admin::Admins,
     user: &str,
     req: &Request,
 ) -> Result<()> {
-    if admins.names(user, claim(req, "email").as_deref()) {
+    if admins.names(user, verified_email(req).as_deref()) {
         return Ok(());
     }
     let client = pool.get().await?;

@@ -19,8 +19,8 @@ pub mod views;
 
 pub use error::{idempotency_key_reused, ApiError, FieldError, Result};
 pub use request::{
-    body_fingerprint, claim, idempotency_key, json_body, path_param, path_uuid, query_int, user_id,
-    MAX_BODY_BYTES,
+    body_fingerprint, claim, email_claim, idempotency_key, json_body, path_param, path_uuid,
+    query_int, user_id, verified_email, EmailClaim, MAX_BODY_BYTES,
 };
 pub use respond::{
     empty_response, json_response, replayed_response, respond, respond_export, respond_public,

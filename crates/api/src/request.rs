@@ -25,7 +25,8 @@ pub fn user_id(req: &Request) -> Result<String> {
         .ok_or(ApiError::Unauthorized)
 }
 
-/// A verified claim of the caller's token other than `sub` (such as `email`), when present.
+/// A verified claim of the caller's token other than `sub` (such as `email`), when present, exactly
+/// as the token has it (nothing trimmed: a value is compared or checked as it was signed).
 pub fn claim(req: &Request, name: &str) -> Option<String> {
     let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() else {
         return None;
@@ -34,8 +35,34 @@ pub fn claim(req: &Request, name: &str) -> Option<String> {
         .as_ref()
         .and_then(|a| a.jwt.as_ref())
         .and_then(|jwt| jwt.claims.get(name))
-        .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
+        .cloned()
+}
+
+/// The caller's `email` claim when it is an address ([`domain::address::parse`]; anything else is
+/// treated as no claim), with what the token says of its verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailClaim {
+    pub address: String,
+    /// The `email_verified` claim (API Gateway passes claims as text: `true` is verified, any
+    /// other value is not); `None` when the token has no such claim.
+    pub verified: Option<bool>,
+}
+
+/// The caller's `email` claim as an [`EmailClaim`]; `None` without one, or when it is not an
+/// address.
+pub fn email_claim(req: &Request) -> Option<EmailClaim> {
+    let address = domain::address::parse(&claim(req, "email")?)?.to_owned();
+    let verified = claim(req, "email_verified").map(|v| v == "true");
+    Some(EmailClaim { address, verified })
+}
+
+/// The caller's address only when the token says its owner verified it: what admin matching
+/// reads.
+pub fn verified_email(req: &Request) -> Option<String> {
+    email_claim(req)
+        .filter(|c| c.verified == Some(true))
+        .map(|c| c.address)
 }
 
 /// Parses the body as `T`: 415 for a non-JSON content type, 413 past [`MAX_BODY_BYTES`], 400 for

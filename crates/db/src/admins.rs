@@ -11,17 +11,34 @@ pub struct AdminUser {
     pub user_id: String,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// Whether the stored address was verified by its owner when it was stored.
+    pub email_verified: bool,
     pub is_admin: bool,
     pub updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "user_id, COALESCE(full_name, name) AS name, email, is_admin, updated_at";
+impl AdminUser {
+    /// The stored address, only when its owner verified it (what deployment-named admin
+    /// addresses are matched against).
+    pub fn verified_email(&self) -> Option<&str> {
+        self.email.as_deref().filter(|_| self.email_verified)
+    }
+
+    /// Whether this user is an admin: flagged, or named by the deployment.
+    pub fn is_admin_with(&self, named: &Admins) -> bool {
+        self.is_admin || named.names(&self.user_id, self.verified_email())
+    }
+}
+
+const COLUMNS: &str =
+    "user_id, COALESCE(full_name, name) AS name, email, email_verified, is_admin, updated_at";
 
 fn from_row(r: &tokio_postgres::Row) -> AdminUser {
     AdminUser {
         user_id: r.get("user_id"),
         name: r.get("name"),
         email: r.get("email"),
+        email_verified: r.get("email_verified"),
         is_admin: r.get("is_admin"),
         updated_at: r.get("updated_at"),
     }
@@ -54,7 +71,7 @@ pub async fn list(
 ) -> Result<(Vec<AdminUser>, i64), tokio_postgres::Error> {
     let sql = format!(
         "SELECT {COLUMNS}, count(*) OVER () AS total FROM user_profiles
-          WHERE (is_admin OR user_id = ANY($1) OR lower(email) = ANY($2)) = $3
+          WHERE (is_admin OR user_id = ANY($1) OR (email_verified AND lower(email) = ANY($2))) = $3
           ORDER BY updated_at DESC, user_id LIMIT $4 OFFSET $5"
     );
     let rows = client
@@ -67,18 +84,26 @@ pub async fn list(
     Ok((rows.iter().map(from_row).collect(), total))
 }
 
-/// Users flagged admin, locked until the transaction ends (so two demotions cannot both pass
-/// the last-admin check).
-pub async fn lock_flagged(
+/// Every user with a profile who may be an admin (flagged, named by id, or holding a verified
+/// address the deployment names), locked until the transaction ends, in user id order so two
+/// transactions lock them alike. A change of admin standing reads them here first: two admins
+/// demoting each other at once are then checked one after the other, and the second sees the
+/// first's change. Rows the database matched loosely are checked again by
+/// [`AdminUser::is_admin_with`].
+#[tracing::instrument(skip(client, named))]
+pub async fn lock_admins(
     client: &impl GenericClient,
-) -> Result<Vec<String>, tokio_postgres::Error> {
+    named: &Admins,
+) -> Result<Vec<AdminUser>, tokio_postgres::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM user_profiles
+          WHERE is_admin OR user_id = ANY($1) OR (email_verified AND lower(email) = ANY($2))
+          ORDER BY user_id FOR UPDATE"
+    );
     let rows = client
-        .query(
-            "SELECT user_id FROM user_profiles WHERE is_admin ORDER BY user_id FOR UPDATE",
-            &[],
-        )
+        .query(&sql, &[&named.user_ids, &named.emails])
         .await?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    Ok(rows.iter().map(from_row).collect())
 }
 
 /// Sets the flag, creating the profile when the user has none.

@@ -168,7 +168,8 @@ pub async fn charge_before_call(
     })
 }
 
-/// The mock checkout: the subscription is active on `plan` and the trial converted.
+/// The mock checkout: the subscription is active on `plan` and the trial converted, for a user
+/// who has completed onboarding. False (nothing changed) for anyone else.
 pub async fn subscribe(
     client: &impl GenericClient,
     user_id: &str,
@@ -179,11 +180,127 @@ pub async fn subscribe(
             "UPDATE user_profiles SET plan = $2, subscription_status = 'active', trial_status = 'converted',
                  stripe_customer_id = COALESCE(stripe_customer_id, 'cus_mock_' || md5(user_id)),
                  stripe_subscription_id = 'sub_mock_' || md5(user_id || $2 || now()::text)
-              WHERE user_id = $1",
+              WHERE user_id = $1 AND onboarding_step = 'completed'",
             &[&user_id, &plan.as_str()],
         )
         .await?;
     Ok(n == 1)
+}
+
+/// Records a verified Stripe event as received, with what it did. False when the event was
+/// received before: it is not applied again. A second delivery arriving while the first is
+/// being applied waits for the first's transaction, then finds it.
+#[tracing::instrument(skip(client))]
+pub async fn record_stripe_event(
+    client: &impl GenericClient,
+    event_id: &str,
+    event_type: &str,
+    created_at: DateTime<Utc>,
+) -> Result<bool, tokio_postgres::Error> {
+    let n = client
+        .execute(
+            "INSERT INTO stripe_events (id, type, created_at, outcome) VALUES ($1, $2, $3, 'received')
+             ON CONFLICT (id) DO NOTHING",
+            &[&event_id, &event_type, &created_at],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// What applying a Stripe event did, as [`record_stripe_event`]'s row keeps it.
+pub async fn set_stripe_event_outcome(
+    client: &impl GenericClient,
+    event_id: &str,
+    outcome: &str,
+) -> Result<(), tokio_postgres::Error> {
+    client
+        .execute(
+            "UPDATE stripe_events SET outcome = $2 WHERE id = $1",
+            &[&event_id, &outcome],
+        )
+        .await?;
+    Ok(())
+}
+
+/// What a subscription change found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionChange {
+    Applied,
+    /// No profile has this user id or subscription.
+    NoProfile,
+    /// A newer event was applied already.
+    Stale,
+}
+
+impl SubscriptionChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::NoProfile => "no_profile",
+            Self::Stale => "stale",
+        }
+    }
+}
+
+/// A paid checkout: the user's subscription is active on `plan` with Stripe's customer and
+/// subscription ids, and their trial converted; unless an event newer than `event_at` was
+/// applied already.
+#[tracing::instrument(skip(client))]
+pub async fn activate_subscription(
+    client: &impl GenericClient,
+    user_id: &str,
+    plan: Plan,
+    customer_id: Option<&str>,
+    subscription_id: Option<&str>,
+    event_at: DateTime<Utc>,
+) -> Result<SubscriptionChange, tokio_postgres::Error> {
+    let n = client
+        .execute(
+            "UPDATE user_profiles SET plan = $2, subscription_status = 'active', trial_status = 'converted',
+                 stripe_customer_id = COALESCE($3, stripe_customer_id),
+                 stripe_subscription_id = COALESCE($4, stripe_subscription_id),
+                 stripe_event_at = $5
+              WHERE user_id = $1 AND (stripe_event_at IS NULL OR stripe_event_at <= $5)",
+            &[&user_id, &plan.as_str(), &customer_id, &subscription_id, &event_at],
+        )
+        .await?;
+    change(client, n, "user_id", user_id).await
+}
+
+/// A subscription's new state from Stripe: its status (one of `user_profiles`'), and its plan
+/// when the event names one; unless an event newer than `event_at` was applied already.
+#[tracing::instrument(skip(client))]
+pub async fn update_subscription(
+    client: &impl GenericClient,
+    subscription_id: &str,
+    status: &str,
+    plan: Option<Plan>,
+    event_at: DateTime<Utc>,
+) -> Result<SubscriptionChange, tokio_postgres::Error> {
+    let n = client
+        .execute(
+            "UPDATE user_profiles SET subscription_status = $2, plan = COALESCE($3, plan), stripe_event_at = $4
+              WHERE stripe_subscription_id = $1 AND (stripe_event_at IS NULL OR stripe_event_at <= $4)",
+            &[&subscription_id, &status, &plan.map(Plan::as_str), &event_at],
+        )
+        .await?;
+    change(client, n, "stripe_subscription_id", subscription_id).await
+}
+
+async fn change(
+    client: &impl GenericClient,
+    updated: u64,
+    column: &str,
+    value: &str,
+) -> Result<SubscriptionChange, tokio_postgres::Error> {
+    if updated > 0 {
+        return Ok(SubscriptionChange::Applied);
+    }
+    let sql = format!("SELECT 1 FROM user_profiles WHERE {column} = $1");
+    Ok(match client.query_opt(&sql, &[&value]).await? {
+        Some(_) => SubscriptionChange::Stale,
+        None => SubscriptionChange::NoProfile,
+    })
 }
 
 /// Sweeper: trials past their end without a subscription become `expired` / `canceled`.

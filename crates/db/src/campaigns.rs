@@ -71,6 +71,32 @@ pub async fn insert(
     Ok(Campaign::from_row(&row))
 }
 
+/// The campaigns one user may hold. A brand runs a few dozen a year; the cap keeps one account
+/// (or a script holding its token) from filling the table.
+pub const MAX_PER_USER: i64 = 1_000;
+
+/// Serializes the user's campaign creations until the transaction ends and counts their
+/// campaigns, so a cap checked with it holds under concurrent creates.
+#[tracing::instrument(skip(client))]
+pub async fn lock_and_count(
+    client: &impl GenericClient,
+    user_id: &str,
+) -> Result<i64, tokio_postgres::Error> {
+    client
+        .execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended('campaigns:' || $1, 0))",
+            &[&user_id],
+        )
+        .await?;
+    Ok(client
+        .query_one(
+            "SELECT count(*) FROM campaigns WHERE user_id = $1",
+            &[&user_id],
+        )
+        .await?
+        .get(0))
+}
+
 /// The user's campaign, if it exists and is theirs.
 #[tracing::instrument(skip(client))]
 pub async fn find(

@@ -1,6 +1,9 @@
 //! `scheduled_emails`: one row per (user, email). Scheduling inserts it (never twice); the sender
 //! claims due rows with `FOR UPDATE SKIP LOCKED`, so overlapping runs never claim one row twice,
 //! and records the outcome only while its claim is still the row's latest (`attempts` matches).
+//! A claim counts an attempt; an outcome that made no attempt (a deferral, a claim released
+//! unsent) gives it back, so while a row is `sending` its `attempts` is always one more than the
+//! calls recorded before, and an older claim's number never matches it again.
 //! A trigger mirrors every outcome into `user_profiles.email_schedule_status`.
 
 use std::time::Duration;
@@ -21,6 +24,8 @@ pub struct Claimed {
     pub kind: EmailKind,
     /// This claim's attempt number (1 for the first call to the provider).
     pub attempts: i32,
+    /// Times the email was held back by the provider's account before (see [`Outcome::Deferred`]).
+    pub deferrals: i32,
     pub recipient: Recipient,
 }
 
@@ -77,9 +82,9 @@ pub async fn claim_due(
                     SET status = 'sending', attempts = e.attempts + 1,
                         claimed_until = now() + make_interval(secs => $2)
                    FROM due WHERE e.id = due.id
-                 RETURNING e.id, e.user_id, e.kind, e.attempts
+                 RETURNING e.id, e.user_id, e.kind, e.attempts, e.deferrals
              )
-             SELECT c.id, c.kind, c.attempts, p.user_id, p.email, p.full_name, p.business_name,
+             SELECT c.id, c.kind, c.attempts, c.deferrals, p.user_id, p.email, p.full_name, p.business_name,
                     p.onboarding_step, p.trial_status, p.subscription_status, p.trial_end_date,
                     p.reminders_unsubscribed_at IS NOT NULL AS unsubscribed,
                     COALESCE(pl.name, 'Trial') AS plan_name
@@ -111,6 +116,7 @@ fn claimed(row: &Row) -> Result<Claimed, Unreadable> {
         id,
         kind,
         attempts,
+        deferrals: row.get("deferrals"),
         recipient: Recipient {
             user_id: row.get("user_id"),
             email: row.get("email"),
@@ -126,13 +132,33 @@ fn claimed(row: &Row) -> Result<Claimed, Unreadable> {
     })
 }
 
-/// How a claimed email ended, or that it is to be tried again.
+/// How a claimed email ended, or that it is to be tried again. Reasons are short codes
+/// (`provider_throttled`, `invalid_address`, ...), shown to users as they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Sent { message_id: String },
-    Skipped { reason: String },
-    Failed { reason: String },
-    RetryAfter { delay: Duration, error: String },
+    Sent {
+        message_id: String,
+    },
+    Skipped {
+        reason: String,
+    },
+    Failed {
+        reason: String,
+    },
+    /// The call failed and is worth another: tried again after `delay`, the attempt counted.
+    RetryAfter {
+        delay: Duration,
+        reason: String,
+    },
+    /// The provider's account held the email back (throttling, the daily quota, a paused
+    /// account): tried again after `delay`, no attempt counted.
+    Deferred {
+        delay: Duration,
+        reason: String,
+    },
+    /// Claimed but never sent (the run ran out of time or stopped): due again at once, no
+    /// attempt counted.
+    Released,
 }
 
 /// Records `outcome` of claim `attempts` of email `id`. False when the claim is no longer the
@@ -173,14 +199,37 @@ pub async fn record(
                 )
                 .await?
         }
-        Outcome::RetryAfter { delay, error } => {
+        Outcome::RetryAfter { delay, reason } => {
             client
                 .execute(
                     &format!(
                         "UPDATE scheduled_emails SET status = 'scheduled', reason = $3,
                             next_attempt_at = now() + make_interval(secs => $4), claimed_until = NULL {guard}"
                     ),
-                    &[&id, &attempts, error, &delay.as_secs_f64()],
+                    &[&id, &attempts, reason, &delay.as_secs_f64()],
+                )
+                .await?
+        }
+        Outcome::Deferred { delay, reason } => {
+            client
+                .execute(
+                    &format!(
+                        "UPDATE scheduled_emails SET status = 'scheduled', reason = $3,
+                            attempts = attempts - 1, deferrals = deferrals + 1,
+                            next_attempt_at = now() + make_interval(secs => $4), claimed_until = NULL {guard}"
+                    ),
+                    &[&id, &attempts, reason, &delay.as_secs_f64()],
+                )
+                .await?
+        }
+        Outcome::Released => {
+            client
+                .execute(
+                    &format!(
+                        "UPDATE scheduled_emails SET status = 'scheduled', attempts = attempts - 1,
+                            claimed_until = NULL {guard}"
+                    ),
+                    &[&id, &attempts],
                 )
                 .await?
         }

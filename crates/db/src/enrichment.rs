@@ -1,6 +1,11 @@
 //! The enrichment of a search's creators, apart from its page chain: rows stored `pending` are
 //! claimed under a lease by an enrichment message, looked up, and filled in only by the delivery
 //! that holds the lease. A search that stops skips its pending rows (a trigger, V14).
+//!
+//! A look-up the creator API refused (429) is not a finished one: its row goes back to pending,
+//! claimable again only after the API's `Retry-After` ([`defer`]), with its claim given back. A
+//! skipped row's stored creator says so (`"enrichment": "skipped"`, [`SKIP`]), so what users read
+//! (the status pages, the exports) tells a creator looked up from one left as found.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +18,10 @@ use super::GenericClient;
 /// worker dies, or its database is unreachable) is given up, and the creator stays as found.
 pub const MAX_ATTEMPTS: i16 = 3;
 
+/// The assignments that skip a row: its state, its lease, and the mark in its stored creator.
+const SKIP: &str = "enrichment = 'skipped', enrich_token = NULL, enrich_lease_until = NULL, \
+                    creators = creators || '{\"enrichment\": \"skipped\"}'::jsonb";
+
 /// A row claimed for its look-up.
 #[derive(Debug)]
 pub struct Claimed {
@@ -20,9 +29,10 @@ pub struct Claimed {
     pub creator: Value,
 }
 
-/// Claims the rows at `positions` that are still pending, not leased, and have had fewer than
-/// `max_attempts` deliveries, while the job runs or has completed. Rows out of attempts are
-/// skipped. Returns the claimed rows.
+/// Claims the rows at `positions` that are still pending, not leased nor deferred, and have had
+/// fewer than `max_attempts` deliveries, while the job runs or has completed. Rows out of
+/// attempts, and rows still pending `give_up_secs` after they were stored (a look-up refused that
+/// long), are skipped. Returns the claimed rows.
 #[tracing::instrument(skip(client, positions), fields(positions = positions.len()))]
 pub async fn claim(
     client: &impl GenericClient,
@@ -31,16 +41,21 @@ pub async fn claim(
     token: Uuid,
     lease_secs: f64,
     max_attempts: i16,
+    give_up_secs: f64,
 ) -> Result<Vec<Claimed>, tokio_postgres::Error> {
     let give_up = client
-        .prepare_cached(
-            "UPDATE scraping_results SET enrichment = 'skipped', enrich_token = NULL, enrich_lease_until = NULL
+        .prepare_cached(&format!(
+            "UPDATE scraping_results SET {SKIP}
              WHERE job_id = $1 AND position = ANY($2) AND enrichment = 'pending'
-               AND enrich_attempts >= $3 AND (enrich_lease_until IS NULL OR enrich_lease_until < now())",
-        )
+               AND (enrich_attempts >= $3 OR created_at < now() - make_interval(secs => $4))
+               AND (enrich_lease_until IS NULL OR enrich_lease_until < now())"
+        ))
         .await?;
     client
-        .execute(&give_up, &[&job_id, &positions, &max_attempts])
+        .execute(
+            &give_up,
+            &[&job_id, &positions, &max_attempts, &give_up_secs],
+        )
         .await?;
     let stmt = client
         .prepare_cached(
@@ -72,7 +87,8 @@ pub async fn claim(
     Ok(claimed)
 }
 
-/// How many of the rows at `positions` are pending under another delivery's live lease.
+/// How many of the rows at `positions` are pending under another delivery's live lease (rows
+/// deferred after a refusal are held by no delivery: see [`deferred_for`]).
 #[tracing::instrument(skip(client, positions), fields(positions = positions.len()))]
 pub async fn held_elsewhere(
     client: &impl GenericClient,
@@ -83,13 +99,77 @@ pub async fn held_elsewhere(
         .prepare_cached(
             "SELECT count(*) FROM scraping_results
              WHERE job_id = $1 AND position = ANY($2) AND enrichment = 'pending'
-               AND enrich_lease_until >= now()",
+               AND enrich_token IS NOT NULL AND enrich_lease_until >= now()",
         )
         .await?;
     Ok(client
         .query_one(&stmt, &[&job_id, &positions])
         .await?
         .get(0))
+}
+
+/// How long until the first of the rows at `positions` deferred after a refusal may be claimed
+/// again, in seconds; `None` when none is deferred.
+#[tracing::instrument(skip(client, positions), fields(positions = positions.len()))]
+pub async fn deferred_for(
+    client: &impl GenericClient,
+    job_id: Uuid,
+    positions: &[i32],
+) -> Result<Option<f64>, tokio_postgres::Error> {
+    let stmt = client
+        .prepare_cached(
+            "SELECT EXTRACT(EPOCH FROM min(enrich_lease_until) - now())::float8 FROM scraping_results
+             WHERE job_id = $1 AND position = ANY($2) AND enrichment = 'pending'
+               AND enrich_token IS NULL AND enrich_lease_until >= now()",
+        )
+        .await?;
+    Ok(client
+        .query_one(&stmt, &[&job_id, &positions])
+        .await?
+        .get(0))
+}
+
+/// A row whose look-up is to be tried again by a later delivery.
+#[derive(Debug, Clone, Copy)]
+pub struct Deferred {
+    pub position: i32,
+    /// Seconds before it may be claimed again (a refusal's `Retry-After`).
+    pub after_secs: f64,
+    /// Whether its claim is given back: a refused look-up was not an attempt.
+    pub claim_returned: bool,
+}
+
+/// Gives back the rows held under `token` whose look-ups are to be tried again: pending, claimable
+/// after each one's delay, their claim given back where the look-up was refused, and to be sent
+/// again ([`mark_enqueued`] once their message is sent; the sweeper sends them otherwise).
+#[tracing::instrument(skip(client, rows), fields(rows = rows.len()))]
+pub async fn defer(
+    client: &impl GenericClient,
+    job_id: Uuid,
+    token: Uuid,
+    rows: &[Deferred],
+) -> Result<u64, tokio_postgres::Error> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let positions: Vec<i32> = rows.iter().map(|r| r.position).collect();
+    let after: Vec<f64> = rows.iter().map(|r| r.after_secs).collect();
+    let returned: Vec<bool> = rows.iter().map(|r| r.claim_returned).collect();
+    let stmt = client
+        .prepare_cached(
+            "UPDATE scraping_results r
+                SET enrich_token = NULL, enrich_lease_until = now() + make_interval(secs => u.after),
+                    enrich_attempts = CASE WHEN u.returned THEN greatest(r.enrich_attempts - 1, 0)
+                                           ELSE r.enrich_attempts END,
+                    enrich_enqueued_at = NULL
+               FROM unnest($3::int[], $4::float8[], $5::bool[]) AS u(pos, after, returned)
+              WHERE r.job_id = $1 AND r.position = u.pos AND r.enrich_token = $2
+                AND r.enrichment = 'pending'",
+        )
+        .await?;
+    client
+        .execute(&stmt, &[&job_id, &token, &positions, &after, &returned])
+        .await
 }
 
 /// One filled-in row: its new body and relevance (`None` keeps the stored relevance).
@@ -129,7 +209,8 @@ pub async fn finish(
         .await
 }
 
-/// Skips the rows at `positions` held under `token` (their look-ups could not be paid for).
+/// Skips the rows at `positions` held under `token` (their look-ups could not be paid for, or
+/// were given up).
 #[tracing::instrument(skip(client, positions), fields(positions = positions.len()))]
 pub async fn skip_positions(
     client: &impl GenericClient,
@@ -140,13 +221,11 @@ pub async fn skip_positions(
     if positions.is_empty() {
         return Ok(0);
     }
-    client
-        .execute(
-            "UPDATE scraping_results SET enrichment = 'skipped', enrich_token = NULL, enrich_lease_until = NULL
-             WHERE job_id = $1 AND enrich_token = $2 AND enrichment = 'pending' AND position = ANY($3)",
-            &[&job_id, &token, &positions],
-        )
-        .await
+    let sql = format!(
+        "UPDATE scraping_results SET {SKIP}
+         WHERE job_id = $1 AND enrich_token = $2 AND enrichment = 'pending' AND position = ANY($3)"
+    );
+    client.execute(&sql, &[&job_id, &token, &positions]).await
 }
 
 /// Skips the rows held under `token` (the search's credits ran out).
@@ -156,13 +235,11 @@ pub async fn skip(
     job_id: Uuid,
     token: Uuid,
 ) -> Result<u64, tokio_postgres::Error> {
-    client
-        .execute(
-            "UPDATE scraping_results SET enrichment = 'skipped', enrich_token = NULL, enrich_lease_until = NULL
-             WHERE job_id = $1 AND enrich_token = $2 AND enrichment = 'pending'",
-            &[&job_id, &token],
-        )
-        .await
+    let sql = format!(
+        "UPDATE scraping_results SET {SKIP}
+         WHERE job_id = $1 AND enrich_token = $2 AND enrichment = 'pending'"
+    );
+    client.execute(&sql, &[&job_id, &token]).await
 }
 
 /// Gives back the rows held under `token` after a failed attempt, so the retry can claim them.
@@ -242,14 +319,12 @@ pub async fn take_stale(
     max_attempts: i16,
     limit: i64,
 ) -> Result<Vec<(Uuid, Vec<i32>)>, tokio_postgres::Error> {
-    client
-        .execute(
-            "UPDATE scraping_results SET enrichment = 'skipped', enrich_token = NULL, enrich_lease_until = NULL
-             WHERE enrichment = 'pending' AND enrich_attempts >= $1
-               AND (enrich_lease_until IS NULL OR enrich_lease_until < now())",
-            &[&max_attempts],
-        )
-        .await?;
+    let give_up = format!(
+        "UPDATE scraping_results SET {SKIP}
+         WHERE enrichment = 'pending' AND enrich_attempts >= $1
+           AND (enrich_lease_until IS NULL OR enrich_lease_until < now())"
+    );
+    client.execute(&give_up, &[&max_attempts]).await?;
     let rows = client
         .query(
             "UPDATE scraping_results SET enrich_enqueued_at = now()

@@ -76,12 +76,20 @@ pub async fn store(
     Ok(())
 }
 
-/// Sweeper: forgets answers past their keeping time.
-pub async fn delete_expired(client: &impl GenericClient) -> Result<u64, tokio_postgres::Error> {
+/// Sweeper: forgets at most `batch` answers past their keeping time, the oldest first; returns
+/// how many. A bounded statement stays inside the statement timeout however many expired at once
+/// (a burst of retries a day ago); the sweeper calls it until a batch comes back short.
+pub async fn delete_expired(
+    client: &impl GenericClient,
+    batch: i64,
+) -> Result<u64, tokio_postgres::Error> {
     client
         .execute(
-            "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)",
-            &[&KEPT_HOURS],
+            "DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
+                 SELECT ctid FROM idempotency_keys
+                  WHERE created_at < now() - make_interval(hours => $1)
+                  ORDER BY created_at LIMIT $2))",
+            &[&KEPT_HOURS, &batch],
         )
         .await
 }

@@ -12,28 +12,14 @@ pub mod enrichment;
 pub mod idempotency;
 pub mod jobs;
 pub mod profiles;
+pub mod refunds;
 pub mod results;
 pub mod settings;
 mod stored;
 
 pub use shared::db::*;
 
-use anyhow::Context as _;
+pub mod migrate;
+mod superseded;
 
-mod embedded {
-    refinery::embed_migrations!("../../migrations");
-}
-
-/// Applies every pending migration. Run by the `migrate` function after a deploy, by the local
-/// tooling and by the tests; never by a request handler.
-pub async fn migrate(client: &mut tokio_postgres::Client) -> anyhow::Result<usize> {
-    let report = embedded::migrations::runner()
-        .set_abort_divergent(true)
-        .run_async(client)
-        .await
-        .context("Failed to apply migrations")?;
-    settings::seed(client)
-        .await
-        .context("Failed to seed the settings")?;
-    Ok(report.applied_migrations().len())
-}
+pub use migrate::migrate;

@@ -94,46 +94,60 @@ pub async fn lock(
     Ok(row.as_ref().map(Profile::from_row))
 }
 
-/// Step 1: creates the profile or updates its name fields, and stores the address of the token's
-/// `email` claim when there is one. The step becomes `info_captured` unless the user is already
-/// further along. The flag is true when the profile was created by this call.
+/// An address to store as the one the emails go to: checked by the caller
+/// (`domain::address::parse`), with whether its owner verified it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEmail<'a> {
+    pub address: &'a str,
+    pub verified: bool,
+}
+
+/// Step 1: creates the profile or updates its name fields, and stores `email` when given. The
+/// step becomes `info_captured` unless the user is already further along. The flag is true when
+/// the profile was created by this call.
 #[tracing::instrument(skip(client))]
 pub async fn save_info(
     client: &impl GenericClient,
     user_id: &str,
     full_name: &str,
     business_name: &str,
-    email: Option<&str>,
+    email: Option<NewEmail<'_>>,
 ) -> Result<(Profile, bool), tokio_postgres::Error> {
     let sql = format!(
-        "INSERT INTO user_profiles (user_id, full_name, business_name, email, onboarding_step)
-         VALUES ($1, $2, $3, $4, 'info_captured')
+        "INSERT INTO user_profiles (user_id, full_name, business_name, email, email_verified, onboarding_step)
+         VALUES ($1, $2, $3, $4, COALESCE($5, false), 'info_captured')
          ON CONFLICT (user_id) DO UPDATE SET
             full_name = EXCLUDED.full_name,
             business_name = EXCLUDED.business_name,
             email = COALESCE(EXCLUDED.email, user_profiles.email),
+            email_verified = COALESCE($5, user_profiles.email_verified),
             onboarding_step = CASE WHEN user_profiles.onboarding_step = 'pending'
                                    THEN 'info_captured' ELSE user_profiles.onboarding_step END
          RETURNING {COLUMNS}, (xmax = 0) AS inserted"
     );
+    let (address, verified) = (email.map(|e| e.address), email.map(|e| e.verified));
     let row = client
-        .query_one(&sql, &[&user_id, &full_name, &business_name, &email])
+        .query_one(
+            &sql,
+            &[&user_id, &full_name, &business_name, &address, &verified],
+        )
         .await?;
     Ok((Profile::from_row(&row), row.get("inserted")))
 }
 
-/// Stores the address of the token's `email` claim when it differs from the stored one (an
-/// address changed in Clerk reaches the emails on the user's next onboarding or search request).
+/// Stores `email` when it differs from the stored address or its verification (an address
+/// changed in Clerk reaches the emails on the user's next onboarding request).
 #[tracing::instrument(skip(client))]
 pub async fn refresh_email(
     client: &impl GenericClient,
     user_id: &str,
-    email: &str,
+    email: NewEmail<'_>,
 ) -> Result<(), tokio_postgres::Error> {
     client
         .execute(
-            "UPDATE user_profiles SET email = $2 WHERE user_id = $1 AND email IS DISTINCT FROM $2",
-            &[&user_id, &email],
+            "UPDATE user_profiles SET email = $2, email_verified = $3
+              WHERE user_id = $1 AND (email IS DISTINCT FROM $2 OR email_verified <> $3)",
+            &[&user_id, &email.address, &email.verified],
         )
         .await?;
     Ok(())

@@ -1,3 +1,8 @@
+mod cases {
+    mod migrations;
+    mod roles;
+}
+
 use std::time::Duration;
 
 use db::settings::SettingsCache;

@@ -23,19 +23,20 @@ impl Standing {
     }
 
     /// The plan whose limits apply at `now`: the subscribed plan, else the trial while it runs.
-    /// 403 `onboarding_required` before onboarding is completed; 402 `trial_expired` after the
+    /// 403 `onboarding_required` before onboarding is completed, whatever the subscription says
+    /// (checked first: a plan never stands in for onboarding); 402 `trial_expired` after the
     /// trial's end without a subscription (read from the end date itself, so enforcement never
     /// waits for the sweeper to mark the trial expired).
     pub fn plan_at(&self, now: DateTime<Utc>) -> Result<Plan, Refusal> {
-        if self.subscribed() {
-            // A subscription recorded without its plan is the entry plan's.
-            return Ok(self.plan.unwrap_or(Plan::Starter));
-        }
         if !self.onboarding_completed {
             return Err(Refusal::Forbidden {
                 code: "onboarding_required",
                 message: "Complete onboarding to start searching".into(),
             });
+        }
+        if self.subscribed() {
+            // A subscription recorded without its plan is the entry plan's.
+            return Ok(self.plan.unwrap_or(Plan::Starter));
         }
         match self.trial_end {
             Some(end) if end > now => Ok(Plan::Trial),
@@ -85,6 +86,9 @@ mod tests {
             standing(true, "active", -30).plan_at(now).unwrap(),
             Plan::Pro
         );
+        // A plan does not stand in for onboarding.
+        let err = standing(false, "active", -30).plan_at(now).unwrap_err();
+        assert_eq!(err.code(), "onboarding_required");
         let mut unnamed = standing(true, "active", -30);
         unnamed.plan = None;
         assert_eq!(unnamed.plan_at(now).unwrap(), Plan::Starter);

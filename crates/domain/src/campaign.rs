@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{bounded_text, present};
+use super::{bounded_multiline_text, bounded_text, present};
 use crate::{FieldError, Refusal};
 
 /// How a campaign's searches find creators.
@@ -57,7 +57,7 @@ impl TryFrom<CreateCampaignBody> for NewCampaign {
         let name = bounded_text("name", &body.name, 1, 100, &mut errors);
         let description = body
             .description
-            .map(|d| bounded_text("description", &d, 0, 500, &mut errors))
+            .map(|d| bounded_multiline_text("description", &d, 0, 500, &mut errors))
             .filter(|d| !d.is_empty());
         if !errors.is_empty() {
             return Err(Refusal::Invalid(errors));
@@ -123,7 +123,14 @@ impl TryFrom<UpdateCampaignBody> for CampaignChange {
             .name
             .map(|n| bounded_text("name", &n, 1, 100, &mut errors));
         let description = body.description.map(|d| {
-            Some(bounded_text("description", &d, 0, 500, &mut errors)).filter(|d| !d.is_empty())
+            Some(bounded_multiline_text(
+                "description",
+                &d,
+                0,
+                500,
+                &mut errors,
+            ))
+            .filter(|d| !d.is_empty())
         });
         if !errors.is_empty() {
             return Err(Refusal::Invalid(errors));

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::bounded_text;
+use super::{bounded_multiline_text, bounded_text};
 use crate::{FieldError, Refusal};
 
 /// Length of the free trial that completing onboarding starts.
@@ -90,7 +90,7 @@ impl StepRequest {
 
     pub fn intent(body: Step2Body) -> Result<Self, Refusal> {
         let mut errors: Vec<FieldError> = Vec::new();
-        let brand_description = bounded_text(
+        let brand_description = bounded_multiline_text(
             "brandDescription",
             &body.brand_description,
             50,

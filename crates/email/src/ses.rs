@@ -1,16 +1,16 @@
 //! Amazon SES v2 (`SendEmail` with raw MIME content, so the reminders carry their
 //! `List-Unsubscribe` headers), over the workspace's one HTTP client ([`aws_http`]).
 //!
-//! The SDK's own retries are off: a transient failure (throttling, 5xx, a timeout) is recorded on
-//! the email and retried by a later run with backoff, so retries survive the invocation and are
-//! bounded by `email.max_attempts` (see `send-emails`).
+//! The SDK's own retries are off: a failed call is recorded on the email and, as its [`Failure`]
+//! says, retried or deferred by a later run with backoff, so retries survive the invocation and
+//! are bounded by `email.max_attempts` (see `send-emails`).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
+
+use tokio::time::Instant;
 
 use aws_sdk_sesv2::{
     config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion},
-    error::{ProvideErrorMetadata, SdkError},
-    operation::send_email::SendEmailError,
     primitives::Blob,
     types::{Destination, EmailContent, RawMessage},
 };
@@ -20,18 +20,11 @@ use mail_builder::{
 };
 
 use super::render::Rendered;
+use crate::failure::classify;
+pub use crate::failure::{Disposition, Failure, SendError};
+use crate::rate::RateCap;
+pub use crate::rate::{rate_from_env, DEFAULT_RATE};
 use domain::email::EmailKind;
-
-/// A send the provider did not accept.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SendError {
-    /// Worth another attempt later: throttling, a server error, a timeout, a lost connection.
-    #[error("{0}")]
-    Transient(String),
-    /// Will fail again: an unverified sender, a rejected message, a suspended account.
-    #[error("{0}")]
-    Permanent(String),
-}
 
 /// One email, ready to send.
 #[derive(Debug)]
@@ -48,6 +41,8 @@ pub struct Ses {
     client: aws_sdk_sesv2::Client,
     from: String,
     configuration_set: Option<String>,
+    timeout: Duration,
+    rate: Arc<RateCap>,
 }
 
 /// `Name <address>` or a bare address, as `EMAIL_FROM` gives it.
@@ -90,26 +85,43 @@ pub fn mime(from: &str, message: &Outgoing<'_>) -> std::io::Result<Vec<u8>> {
 }
 
 impl Ses {
+    /// A sender through `client`, whose calls are bounded by `timeout`.
     pub fn new(
         client: aws_sdk_sesv2::Client,
         from: impl Into<String>,
         configuration_set: Option<String>,
+        timeout: Duration,
     ) -> Self {
         Self {
             client,
             from: from.into(),
             configuration_set,
+            timeout,
+            rate: Arc::new(RateCap::new(DEFAULT_RATE)),
         }
     }
 
+    /// The same sender, capped at `per_second` calls (the default is [`DEFAULT_RATE`]).
+    pub fn with_rate(mut self, per_second: f64) -> Self {
+        self.rate = Arc::new(RateCap::new(per_second));
+        self
+    }
+
+    /// The longest one call may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// A client configured from the environment as Lambda provides it (`AWS_REGION`, the role's
-    /// keys), `AWS_ENDPOINT_URL_SESV2` for an emulator; each call is bounded by `timeout`.
+    /// keys), `AWS_ENDPOINT_URL_SESV2` for an emulator; each call is bounded by `timeout`, and
+    /// calls are capped at `SES_MAX_SEND_RATE` a second ([`rate_from_env`]).
     pub fn from_env(from: &str, configuration_set: Option<String>, timeout: Duration) -> Self {
         let endpoint = std::env::var("AWS_ENDPOINT_URL_SESV2")
             .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
             .ok()
             .filter(|v| !v.is_empty());
         Self::with_endpoint(from, configuration_set, timeout, endpoint)
+            .with_rate(rate_from_env().unwrap_or(DEFAULT_RATE))
     }
 
     /// As [`Ses::from_env`], with the endpoint given (an emulator, or a proxy in front of one).
@@ -140,6 +152,7 @@ impl Ses {
             aws_sdk_sesv2::Client::from_conf(config.build()),
             from,
             configuration_set,
+            timeout,
         )
     }
 
@@ -147,67 +160,56 @@ impl Ses {
         &self.client
     }
 
-    /// Sends one email; the provider's message id on acceptance.
+    /// Sends one email in its turn under the rate cap; the provider's message id on acceptance.
     pub async fn send(&self, message: &Outgoing<'_>) -> Result<String, SendError> {
-        let raw = mime(&self.from, message)
-            .map_err(|e| SendError::Permanent(format!("could not build the message: {e}")))?;
+        self.send_by(message, None).await
+    }
+
+    /// As [`Ses::send`], but only if the call, waited for in its turn and bounded by
+    /// [`Ses::timeout`], ends by `end`; otherwise it is not started ([`Failure::NoTime`]).
+    pub async fn send_by(
+        &self,
+        message: &Outgoing<'_>,
+        end: Option<Instant>,
+    ) -> Result<String, SendError> {
+        let raw = mime(&self.from, message).map_err(|e| {
+            SendError::new(
+                Failure::Rejected,
+                format!("could not build the message: {e}"),
+            )
+        })?;
+        let latest_start = end.map(|end| end.checked_sub(self.timeout).unwrap_or(end));
+        let Some(start) = self.rate.reserve(latest_start) else {
+            return Err(SendError::new(
+                Failure::NoTime,
+                "the call could not end before the invocation",
+            ));
+        };
+        tokio::time::sleep_until(start).await;
         let content = EmailContent::builder()
             .raw(
                 RawMessage::builder()
                     .data(Blob::new(raw))
                     .build()
-                    .map_err(|e| SendError::Permanent(e.to_string()))?,
+                    .map_err(|e| SendError::new(Failure::Rejected, e.to_string()))?,
             )
             .build();
-        let answer = self
+        let call = self
             .client
             .send_email()
             .from_email_address(&self.from)
             .destination(Destination::builder().to_addresses(message.to).build())
             .content(content)
             .set_configuration_set_name(self.configuration_set.clone())
-            .send()
+            .send();
+        // The SDK's operation timeout bounds the call; this bounds it even if that did not.
+        let answer = tokio::time::timeout(self.timeout + Duration::from_millis(500), call)
             .await
+            .map_err(|_| SendError::new(Failure::Unavailable, "SES did not answer in time"))?
             .map_err(classify)?;
-        answer
-            .message_id
-            .ok_or_else(|| SendError::Transient("SES answered without a message id".into()))
-    }
-}
-
-/// Which failures are worth another attempt.
-fn classify(err: SdkError<SendEmailError, aws_sdk_sesv2::config::http::HttpResponse>) -> SendError {
-    let status = err.raw_response().map(|r| r.status().as_u16());
-    match &err {
-        SdkError::ServiceError(service) => {
-            let e = service.err();
-            let text = format!(
-                "{}: {}",
-                e.code().unwrap_or("error"),
-                e.message().unwrap_or("no message")
-            );
-            match e {
-                SendEmailError::TooManyRequestsException(_)
-                | SendEmailError::LimitExceededException(_)
-                | SendEmailError::SendingPausedException(_) => SendError::Transient(text),
-                SendEmailError::AccountSuspendedException(_)
-                | SendEmailError::BadRequestException(_)
-                | SendEmailError::MailFromDomainNotVerifiedException(_)
-                | SendEmailError::MessageRejected(_)
-                | SendEmailError::NotFoundException(_) => SendError::Permanent(text),
-                _ if status.is_some_and(|s| s >= 500 || s == 429) => SendError::Transient(text),
-                _ if e.code() == Some("Throttling") || e.code() == Some("ThrottlingException") => {
-                    SendError::Transient(text)
-                }
-                _ => SendError::Permanent(text),
-            }
-        }
-        // Timeouts, connection failures and unreadable answers: the request may or may not have
-        // arrived; another attempt is the lesser risk (see the README's sending window).
-        _ => SendError::Transient(format!(
-            "{}",
-            aws_smithy_types::error::display::DisplayErrorContext(&err)
-        )),
+        answer.message_id.ok_or_else(|| {
+            SendError::new(Failure::Unavailable, "SES answered without a message id")
+        })
     }
 }
 

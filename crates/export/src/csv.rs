@@ -43,12 +43,13 @@ impl Layout {
         self.columns().headings
     }
 
-    /// The cells of one creator; `found_by` lists every search that found it (campaign exports).
-    pub fn row(self, r: &CreatorRecord, found_by: &[FoundBy]) -> Vec<String> {
+    /// The cells of one creator; `found_by` lists every search that found it (campaign exports),
+    /// `lookup_skipped` says its profile look-up was given up (it is as the search found it).
+    pub fn row(self, r: &CreatorRecord, found_by: &[FoundBy], lookup_skipped: bool) -> Vec<String> {
         self.columns()
             .cells
             .iter()
-            .map(|cell| cell.of(r, found_by))
+            .map(|cell| cell.of(r, found_by, lookup_skipped))
             .collect()
     }
 
@@ -97,6 +98,7 @@ const TIKTOK_KEYWORD: Columns = columns![
     "Hashtags" => Hashtags,
     "Video date" => Date,
     "Keyword" => Keyword,
+    "Profile look-up" => LookUp,
 ];
 
 const YOUTUBE_KEYWORD: Columns = columns![
@@ -111,6 +113,7 @@ const YOUTUBE_KEYWORD: Columns = columns![
     "Views" => Views,
     "Video date" => Date,
     "Keyword" => Keyword,
+    "Profile look-up" => LookUp,
 ];
 
 const YOUTUBE_SIMILAR: Columns = columns![
@@ -123,6 +126,7 @@ const YOUTUBE_SIMILAR: Columns = columns![
     "Verified" => Verified,
     "Similar to" => SimilarTo,
     "Relevance" => Relevance,
+    "Profile look-up" => LookUp,
 ];
 
 const SIMILAR: Columns = columns![
@@ -135,6 +139,7 @@ const SIMILAR: Columns = columns![
     "Verified" => Verified,
     "Similar to" => SimilarTo,
     "Relevance" => Relevance,
+    "Profile look-up" => LookUp,
 ];
 
 const CAMPAIGN: Columns = columns![
@@ -155,6 +160,7 @@ const CAMPAIGN: Columns = columns![
     "Hashtags" => Hashtags,
     "Video date" => Date,
     "Relevance" => Relevance,
+    "Profile look-up" => LookUp,
     "Found by" => Searches,
 ];
 
@@ -183,10 +189,12 @@ enum Cell {
     Relevance,
     /// Every search that found the creator (campaign exports).
     Searches,
+    /// `skipped` when the creator's profile look-up was given up, else empty.
+    LookUp,
 }
 
 impl Cell {
-    fn of(self, r: &CreatorRecord, found_by: &[FoundBy]) -> String {
+    fn of(self, r: &CreatorRecord, found_by: &[FoundBy], lookup_skipped: bool) -> String {
         let c = &r.creator;
         let video = r.video.as_ref();
         let stats = video.map(|v| &v.statistics);
@@ -217,6 +225,7 @@ impl Cell {
                 let found: Vec<String> = found_by.iter().map(label).collect();
                 text(&found.join("; "))
             }
+            Self::LookUp => if lookup_skipped { "skipped" } else { "" }.to_owned(),
         }
     }
 }
@@ -291,7 +300,7 @@ mod tests {
 
     #[test]
     fn every_text_cell_that_starts_like_a_formula_is_guarded() {
-        let row = Layout::TikTokKeyword.row(&record(), &[]);
+        let row = Layout::TikTokKeyword.row(&record(), &[], true);
         let header = Layout::TikTokKeyword.header();
         assert_eq!(row.len(), header.len());
         let cell = |name: &str| &row[header.iter().position(|h| *h == name).unwrap()];
@@ -305,6 +314,7 @@ mod tests {
         assert_eq!(cell("Hashtags"), "nike run");
         assert_eq!(cell("Video date"), "2025-07-02 19:21:28");
         assert_eq!(cell("Likes"), "5");
+        assert_eq!(cell("Profile look-up"), "skipped");
     }
 
     #[test]
@@ -317,7 +327,7 @@ mod tests {
             Layout::Campaign,
         ] {
             assert_eq!(
-                layout.row(&record(), &[]).len(),
+                layout.row(&record(), &[], false).len(),
                 layout.header().len(),
                 "{layout:?}"
             );
@@ -326,7 +336,7 @@ mod tests {
             FoundBy::Keyword("nike".into()),
             FoundBy::SimilarTo("x".into()),
         ];
-        let row = Layout::Campaign.row(&record(), &found);
+        let row = Layout::Campaign.row(&record(), &found, false);
         assert_eq!(row.last().unwrap(), "keyword \"nike\"; similar to @x");
     }
 }

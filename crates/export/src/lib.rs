@@ -94,7 +94,7 @@ pub async fn write(
         }
         for row in batch {
             match parse(row) {
-                Ok((record, found_by)) => out.row(&record, &found_by)?,
+                Ok((record, found_by, skipped)) => out.row(&record, &found_by, skipped)?,
                 Err(e) => {
                     unreadable += 1;
                     tracing::error!(error = %e, "a stored creator cannot be read");
@@ -178,14 +178,19 @@ pub fn response(exported: Exported, filename: &str, written: &Written) -> Respon
     }
 }
 
-fn parse(row: results::ExportRow) -> Result<(CreatorRecord, Vec<FoundBy>), serde_json::Error> {
+/// A stored creator, the searches that found it, and whether its profile look-up was given up
+/// (the worker marks such a creator `"enrichment": "skipped"`).
+fn parse(
+    row: results::ExportRow,
+) -> Result<(CreatorRecord, Vec<FoundBy>, bool), serde_json::Error> {
+    let skipped = row.creator.get("enrichment").and_then(|v| v.as_str()) == Some("skipped");
     let record: CreatorRecord = serde_json::from_value(row.creator)?;
     let found_by = row
         .found_by
         .into_iter()
         .map(serde_json::from_value)
         .collect::<Result<Vec<FoundBy>, _>>()?;
-    Ok((record, found_by))
+    Ok((record, found_by, skipped))
 }
 
 /// The CSV as it is written to its file: BOM and header first, then a row per creator.
@@ -214,9 +219,14 @@ impl Writer {
         })
     }
 
-    fn row(&mut self, record: &CreatorRecord, found_by: &[FoundBy]) -> Result<(), ApiError> {
+    fn row(
+        &mut self,
+        record: &CreatorRecord,
+        found_by: &[FoundBy],
+        lookup_skipped: bool,
+    ) -> Result<(), ApiError> {
         self.csv
-            .write_record(self.layout.row(record, found_by))
+            .write_record(self.layout.row(record, found_by, lookup_skipped))
             .map_err(|e| ApiError::Internal(e.into()))?;
         self.rows += 1;
         Ok(())

@@ -41,7 +41,7 @@ pub async fn handler(state: &AdminState, req: Request) -> Response<Body> {
         let users: Vec<UserView> = users
             .into_iter()
             .map(|u: AdminUser| UserView {
-                is_admin: u.is_admin || state.admins.names(&u.user_id, u.email.as_deref()),
+                is_admin: u.is_admin_with(&state.admins),
                 admin_flag: u.is_admin,
                 user_id: u.user_id,
                 name: u.name,

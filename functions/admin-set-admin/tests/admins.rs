@@ -56,9 +56,134 @@ async fn an_admin_named_by_email_claim_is_an_admin_and_other_emails_are_not() {
         .admins("", "Ops@Example.com")
         .build()
         .await;
-    let list = |email| app.admin_list_users("user_x").claim("email", email);
+    let list = |email| {
+        app.admin_list_users("user_x")
+            .claim("email", email)
+            .claim("email_verified", "true")
+    };
     assert_eq!(list("ops@example.com").await.status, 200);
+    assert_eq!(list("OPS@example.COM").await.status, 200);
     assert_eq!(list("someone@example.com").await.status, 403);
+}
+
+#[tokio::test]
+async fn an_admin_address_counts_only_verified_and_exact_but_for_ascii_case() {
+    let app = TestApp::builder()
+        .admins("", "boss@gemz.io,kate@gemz.io")
+        .build()
+        .await;
+    let config = |email: &str, verified: Option<&str>| {
+        let call = app.admin_list_config("user_x").claim("email", email);
+        match verified {
+            Some(v) => call.claim("email_verified", v),
+            None => call,
+        }
+    };
+    let refused = [
+        // No `email_verified` claim, or one that is not true.
+        ("boss@gemz.io", None),
+        ("boss@gemz.io", Some("false")),
+        ("boss@gemz.io", Some("")),
+        // Spaces are not trimmed; only ASCII letters are compared without case.
+        ("BOSS@Gemz.IO ", Some("true")),
+        (" boss@gemz.io", Some("true")),
+        // The Kelvin sign (U+212A) lower-cases to `k` in Unicode, not in ASCII.
+        ("\u{212A}ate@gemz.io", Some("true")),
+        ("\u{212A}ATE@GEMZ.IO", Some("true")),
+    ];
+    for (email, verified) in refused {
+        let res = config(email, verified).await;
+        assert_eq!(
+            (res.status, res.error_code()),
+            (403, "forbidden"),
+            "{email:?} verified {verified:?}"
+        );
+    }
+    assert_eq!(config("BOSS@Gemz.IO", Some("true")).await.status, 200);
+    assert_eq!(config("kate@gemz.io", Some("true")).await.status, 200);
+    // Nor does a refused caller change anything.
+    let res = app
+        .admin_set_admin("user_x", "user_y", true)
+        .claim("email", "BOSS@Gemz.IO ")
+        .claim("email_verified", "true")
+        .await;
+    assert_eq!(res.status, 403);
+    assert_eq!(flag(&app, "user_y").await, None);
+}
+
+#[tokio::test]
+async fn two_admins_demoting_each_other_at_the_same_moment_leave_one_admin() {
+    // Several rounds, each in a database of its own: the two requests overlap differently each
+    // time, and in every round exactly one demotion may win.
+    for round in 0..6 {
+        let app = TestApp::builder().pool_size(6).build().await;
+        app.db
+            .batch_execute(
+                "INSERT INTO user_profiles (user_id, is_admin) VALUES ('admin_a', true), ('admin_b', true)",
+            )
+            .await;
+        let (a, b) = tokio::join!(
+            app.admin_set_admin("admin_a", "admin_b", false),
+            app.admin_set_admin("admin_b", "admin_a", false),
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 403], "round {round}: {a} / {b}");
+        let admins = app
+            .db
+            .client()
+            .await
+            .query_one("SELECT count(*) FROM user_profiles WHERE is_admin", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0);
+        assert_eq!(admins, 1, "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn deployment_named_admins_count_for_the_last_admin_only_when_they_exist() {
+    let app = TestApp::builder()
+        .admins("ghost_id", "boss@gemz.io")
+        .build()
+        .await;
+    app.db
+        .batch_execute("INSERT INTO user_profiles (user_id, is_admin) VALUES ('only', true)")
+        .await;
+    // Nobody has the named id's profile or the named address: `only` is the last admin.
+    let res = app.admin_set_admin("only", "only", false).await;
+    assert_eq!((res.status, res.error_code()), (409, "last_admin"), "{res}");
+    // An address held but not verified is not the named admin.
+    app.db
+        .batch_execute(
+            "INSERT INTO user_profiles (user_id, email, email_verified) VALUES ('boss', 'boss@gemz.io', false)",
+        )
+        .await;
+    let res = app.admin_set_admin("only", "only", false).await;
+    assert_eq!((res.status, res.error_code()), (409, "last_admin"), "{res}");
+    assert_eq!(flag(&app, "only").await, Some(true));
+    // Verified, it is: another admin remains.
+    app.db
+        .batch_execute("UPDATE user_profiles SET email_verified = true WHERE user_id = 'boss'")
+        .await;
+    let res = app.admin_set_admin("only", "only", false).await;
+    assert_eq!(res.status, 200, "{res}");
+    assert_eq!(flag(&app, "only").await, Some(false));
+}
+
+#[tokio::test]
+async fn a_named_admin_may_demote_the_last_flagged_one_and_remains_admin() {
+    let app = TestApp::builder().admins("root_admin", "").build().await;
+    app.db
+        .batch_execute("INSERT INTO user_profiles (user_id, is_admin) VALUES ('flagged', true)")
+        .await;
+    // The caller is named by the deployment and signed in: an admin remains.
+    let res = app.admin_set_admin("root_admin", "flagged", false).await;
+    assert_eq!(res.status, 200, "{res}");
+    // Demoting the named admin's own flag leaves them named: still an admin.
+    let res = app.admin_set_admin("root_admin", "root_admin", false).await;
+    assert_eq!(res.status, 200, "{res}");
+    assert_eq!(res.json["isAdmin"], true);
 }
 
 #[tokio::test]

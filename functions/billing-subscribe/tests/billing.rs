@@ -96,3 +96,80 @@ async fn every_plan_of_the_table_has_its_limits_defined() {
         }
     }
 }
+
+/// The profile's plan, subscription status and trial status.
+async fn standing(app: &TestApp, user: &str) -> (Option<String>, String, String) {
+    let row = app
+        .db
+        .client()
+        .await
+        .query_one(
+            "SELECT plan, subscription_status, trial_status FROM user_profiles WHERE user_id = $1",
+            &[&user],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1), row.get(2))
+}
+
+#[tokio::test]
+async fn the_mock_checkout_answers_404_where_it_is_not_turned_on_and_changes_nothing() {
+    let app = TestApp::builder().without_mock_checkout().build().await;
+    app.complete_onboarding("user_a", None).await;
+    let res = app.billing_subscribe("user_a", "pro").await;
+    assert_eq!((res.status, res.error_code()), (404, "not_found"), "{res}");
+    assert_eq!(
+        standing(&app, "user_a").await,
+        (None, "trialing".into(), "active".into())
+    );
+}
+
+#[tokio::test]
+async fn subscribing_after_onboarding_step_1_only_is_refused_and_changes_nothing() {
+    let app = TestApp::new().await;
+    let step = app
+        .onboarding_step("user_a", "step-1", testkit::app::onboarding_body("step-1"))
+        .await;
+    assert_eq!(step.status, 200);
+    let res = app.billing_subscribe("user_a", "pro").await;
+    assert_eq!(
+        (res.status, res.error_code()),
+        (403, "onboarding_required"),
+        "{res}"
+    );
+    assert_eq!(
+        standing(&app, "user_a").await,
+        (None, "none".into(), "pending".into())
+    );
+}
+
+#[tokio::test]
+async fn a_user_with_a_plan_who_has_not_completed_onboarding_cannot_start_a_search() {
+    let app = TestApp::builder().queue().build().await;
+    let step = app
+        .onboarding_step("user_a", "step-1", testkit::app::onboarding_body("step-1"))
+        .await;
+    assert_eq!(step.status, 200);
+    // A paid plan recorded however it was (a payment event, an operator): onboarding still comes
+    // first.
+    app.db
+        .batch_execute(
+            "UPDATE user_profiles SET plan = 'pro', subscription_status = 'active' WHERE user_id = 'user_a'",
+        )
+        .await;
+    let campaign = app.new_campaign("user_a", "keyword").await;
+    let res = app
+        .start_scraping(
+            "user_a",
+            "tiktok",
+            json!({"campaignId": campaign, "keywords": ["nike"]}),
+        )
+        .await;
+    assert_eq!(
+        (res.status, res.error_code()),
+        (403, "onboarding_required"),
+        "{res}"
+    );
+    assert_eq!(app.db.count("scraping_jobs").await, 0);
+    assert_eq!(app.queue_depth().await, 0);
+}

@@ -1,7 +1,9 @@
-//! `POST /campaigns` — creates a campaign (status `draft`) for the caller. With an
+//! `POST /campaigns` — creates a campaign (status `draft`) for the caller, up to
+//! [`campaigns::MAX_PER_USER`] (409 `campaign_limit_reached` beyond). With an
 //! `Idempotency-Key`, a retry of the same request within 24 hours gets the first answer again and
 //! creates nothing.
 
+use api::ApiError;
 use db::{campaigns, idempotency};
 use domain::{campaign::CreateCampaignBody, campaign::NewCampaign};
 use lambda_http::{http::StatusCode, Body, Request, Response};
@@ -24,6 +26,15 @@ pub async fn handler(pool: &db::Pool, req: Request) -> Response<Body> {
                 idempotency::Prior::OtherRequest => return Err(api::idempotency_key_reused()),
                 idempotency::Prior::None => {}
             }
+        }
+        if campaigns::lock_and_count(&tx, &user).await? >= campaigns::MAX_PER_USER {
+            return Err(ApiError::Conflict {
+                code: "campaign_limit_reached",
+                message: format!(
+                    "An account holds at most {} campaigns: delete one to create another",
+                    campaigns::MAX_PER_USER
+                ),
+            });
         }
         let created = campaigns::insert(&tx, &user, &campaign).await?;
         let answer = serde_json::to_value(&created).expect("a campaign serializes");

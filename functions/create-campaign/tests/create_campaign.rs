@@ -118,3 +118,65 @@ async fn a_dropped_column_gives_a_clean_500_without_the_cause() {
         json!({"error": {"code": "internal_error", "message": "internal error", "details": []}})
     );
 }
+
+#[tokio::test]
+async fn a_write_refused_by_a_read_only_server_answers_503_and_the_next_request_gets_a_new_connection(
+) {
+    // One pooled connection, which then behaves as one to a server that became a standby (the
+    // old primary after a failover): every write on it is refused as read-only.
+    let app = TestApp::builder().pool_size(1).build().await;
+    let client = app.db.pool.get().await.unwrap();
+    client
+        .batch_execute("SET SESSION default_transaction_read_only = on")
+        .await
+        .unwrap();
+    drop(client);
+
+    let body = json!({"name": "Failover", "searchType": "keyword"});
+    let refused = app.create_campaign("user_a", body.clone()).await;
+    assert_eq!(refused.status, 503, "{}", refused.json);
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert_eq!(app.db.count("campaigns").await, 0);
+
+    // The retry is not handed the read-only connection again.
+    let retried = app.create_campaign("user_a", body).await;
+    assert_eq!(retried.status, 201, "{}", retried.json);
+    assert_eq!(app.db.count("campaigns").await, 1);
+}
+
+#[tokio::test]
+async fn an_account_holds_at_most_the_campaign_cap_even_under_concurrent_creates() {
+    let app = TestApp::new().await;
+    let cap = db::campaigns::MAX_PER_USER;
+    app.db
+        .execute(
+            "INSERT INTO campaigns (user_id, name, search_type)
+             SELECT 'user_a', 'c' || n, 'keyword' FROM generate_series(1, $1::bigint - 2) n",
+            &[&cap],
+        )
+        .await;
+    let body = json!({"name": "One more", "searchType": "keyword"});
+    let answers = futures::future::join_all(
+        (0..5).map(|_| async { app.create_campaign("user_a", body.clone()).await }),
+    )
+    .await;
+    let mut statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    statuses.sort();
+    assert_eq!(statuses, [201, 201, 409, 409, 409]);
+    let refused = answers.iter().find(|a| a.status == 409).unwrap();
+    assert_eq!(refused.error_code(), "campaign_limit_reached");
+    let count: i64 = app
+        .db
+        .client()
+        .await
+        .query_one(
+            "SELECT count(*) FROM campaigns WHERE user_id = 'user_a'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, cap);
+    // Another account is not affected.
+    assert_eq!(app.create_campaign("user_b", body).await.status, 201);
+}

@@ -50,7 +50,8 @@ async fn a_keyword_search_exports_its_creators_with_readable_columns_in_discover
             "Views",
             "Hashtags",
             "Video date",
-            "Keyword"
+            "Keyword",
+            "Profile look-up"
         ]
     );
     assert_eq!(rows.len(), 120);

@@ -7,10 +7,14 @@ use serde_json::Value;
 async fn main() -> Result<(), lambda_runtime::Error> {
     let config = shared::runtime::init().await?;
     let pool = db::pool(&config.database)?;
-    let http = shared::tls::http_client()?.build()?;
+    // The answer to CloudFormation fits in the time kept back for it.
+    let http = shared::tls::http_client()?
+        .timeout(migrate::ANSWER_RESERVE / 2)
+        .build()?;
     let (pool, http) = (&pool, &http);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        migrate::handler(pool, http, event.payload)
+        let bound = migrate::bound_before(event.context.deadline());
+        migrate::handler_within(pool, http, event.payload, bound)
             .await
             .map_err(|e| lambda_runtime::Error::from(format!("{e:#}")))
     }))

@@ -59,3 +59,29 @@ async fn the_status_needs_a_user() {
     let app = TestApp::new().await;
     assert_eq!(app.onboarding_status(None).await.status, 401);
 }
+
+#[tokio::test]
+async fn the_email_schedule_shows_reason_codes_never_the_providers_words() {
+    let app = TestApp::new().await;
+    app.db
+        .batch_execute(
+            "INSERT INTO user_profiles (user_id, email, onboarding_step)
+             VALUES ('user_a', 'ada@example.com', 'info_captured');
+             INSERT INTO scheduled_emails (user_id, kind, due_at, next_attempt_at, status, attempts, reason, finished_at)
+             VALUES ('user_a', 'welcome', now(), now(), 'failed', 1,
+                     'MessageRejected: Email address is on the suppression list: ada@example.com', now()),
+                    ('user_a', 'abandonment_reminder', now(), now() + interval '1 minute', 'scheduled', 1,
+                     'provider_throttled', NULL)",
+        )
+        .await;
+    let res = app.onboarding_status("user_a").await;
+    assert_eq!(res.status, 200, "{res}");
+    let schedule = &res.json["emailSchedule"];
+    assert_eq!(schedule["welcome"]["status"], "failed", "{res}");
+    assert_eq!(schedule["welcome"]["reason"], "provider_error", "{res}");
+    assert_eq!(
+        schedule["abandonment_reminder"]["lastError"],
+        "provider_throttled"
+    );
+    assert!(!res.text.contains("suppression"), "{res}");
+}

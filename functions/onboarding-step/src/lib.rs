@@ -2,13 +2,17 @@
 //!
 //! Each step runs in one transaction with the profile row locked, so two concurrent requests of one
 //! user apply one after the other, and repeating a step changes nothing it should not (completing
-//! twice starts one trial and schedules each email once). The address of the token's verified
-//! `email` claim is stored with the profile; the welcome and onboarding-reminder emails are
-//! scheduled when step 1 is first saved, the trial's emails when onboarding completes.
+//! twice starts one trial and schedules each email once). The address of the token's `email`
+//! claim is stored with the profile as the one the emails go to, when it is an address
+//! ([`domain::address::parse`]) and the token does not say it is unverified (`email_verified`
+//! false); otherwise the step goes on and the stored address (if any) is kept, so a user whose
+//! sign-in address cannot be mailed is still onboarded, and their emails are skipped for want of
+//! an address. The welcome and onboarding-reminder emails are scheduled when step 1 is first
+//! saved, the trial's emails when onboarding completes.
 
 use api::ApiError;
 use chrono::{DateTime, Utc};
-use db::{emails, profiles, settings::SettingsCache};
+use db::{emails, profiles, profiles::NewEmail, settings::SettingsCache};
 use domain::{
     email::Anchor, email::EmailKind, onboarding::CompleteBody, onboarding::OnboardingStep,
     onboarding::Step1Body, onboarding::Step2Body, onboarding::StepRequest, onboarding::Trial,
@@ -24,7 +28,8 @@ pub struct State {
 pub async fn handler(state: &State, req: Request) -> Response<Body> {
     api::respond(req, |user, req| async move {
         let step = parse_step(&req)?;
-        let email = api::claim(&req, "email");
+        // An address the token says is unverified is not one to mail.
+        let email = api::email_claim(&req).filter(|c| c.verified != Some(false));
         let mut client = state.pool.get().await?;
         let settings = state.settings.get(&client).await?;
         let tx = client.transaction().await?;
@@ -33,7 +38,11 @@ pub async fn handler(state: &State, req: Request) -> Response<Body> {
                 .map(|kind| (kind, at + settings.email_delay(kind)))
                 .collect()
         };
-        apply(&tx, &user, step, email.as_deref(), schedule).await?;
+        let email = email.as_ref().map(|c| NewEmail {
+            address: &c.address,
+            verified: c.verified == Some(true),
+        });
+        apply(&tx, &user, step, email, schedule).await?;
         // Read back: the schedule's view is written by the database as the emails are scheduled.
         let profile = profiles::find(&tx, &user)
             .await?
@@ -60,7 +69,7 @@ async fn apply(
     tx: &db::Transaction<'_>,
     user: &str,
     step: StepRequest,
-    email: Option<&str>,
+    email: Option<NewEmail<'_>>,
     schedule: impl Fn(Anchor, DateTime<Utc>) -> Vec<(EmailKind, DateTime<Utc>)>,
 ) -> api::Result<()> {
     if let StepRequest::Info {

@@ -188,3 +188,82 @@ async fn one_users_steps_do_not_touch_another_users_profile() {
     assert_eq!(res.status, 409, "user_b has no step 1 of their own");
     assert_eq!(brand_description(&app, "user_a").await, None);
 }
+
+/// The stored address and whether it was verified.
+async fn stored_email(app: &TestApp, user: &str) -> (Option<String>, bool) {
+    let row = app
+        .db
+        .client()
+        .await
+        .query_one(
+            "SELECT email, email_verified FROM user_profiles WHERE user_id = $1",
+            &[&user],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+/// Step `step` with `email` in the token (and `email_verified` when given), answered 200.
+async fn step_with_email(
+    app: &TestApp,
+    user: &str,
+    step: &str,
+    email: &str,
+    verified: Option<&str>,
+) -> Value {
+    let mut call = app
+        .onboarding_step(user, step, onboarding_body(step))
+        .claim("email", email);
+    if let Some(verified) = verified {
+        call = call.claim("email_verified", verified);
+    }
+    let res = call.await;
+    assert_eq!(res.status, 200, "{step}: {res}");
+    res.json
+}
+
+#[tokio::test]
+async fn an_email_claim_that_is_not_an_address_is_not_stored_and_onboarding_goes_on() {
+    let app = TestApp::new().await;
+    for (user, bad) in [
+        ("user_a", "not-an-address"),
+        ("user_b", "ada@example.com "),
+        ("user_c", "\u{212A}ate@example.com"),
+        ("user_d", "ada@localhost"),
+    ] {
+        let view = step_with_email(&app, user, "step-1", bad, Some("true")).await;
+        assert_eq!(view["profile"]["email"], Value::Null, "{bad:?}");
+        assert_eq!(stored_email(&app, user).await, (None, false), "{bad:?}");
+    }
+    // A good address is stored; a bad one later keeps it.
+    step_with_email(&app, "user_a", "step-2", "Ada@Example.com", Some("true")).await;
+    assert_eq!(
+        stored_email(&app, "user_a").await,
+        (Some("Ada@Example.com".into()), true)
+    );
+    step_with_email(&app, "user_a", "complete", "not-an-address", Some("true")).await;
+    assert_eq!(
+        stored_email(&app, "user_a").await,
+        (Some("Ada@Example.com".into()), true)
+    );
+}
+
+#[tokio::test]
+async fn an_address_the_token_says_is_unverified_is_not_stored() {
+    let app = TestApp::new().await;
+    step_with_email(&app, "user_a", "step-1", "ada@example.com", Some("false")).await;
+    assert_eq!(stored_email(&app, "user_a").await, (None, false));
+    // Without the claim at all (a template that does not carry it) the address is stored, as one
+    // not known to be verified.
+    step_with_email(&app, "user_a", "step-2", "ada@example.com", None).await;
+    assert_eq!(
+        stored_email(&app, "user_a").await,
+        (Some("ada@example.com".into()), false)
+    );
+    step_with_email(&app, "user_a", "complete", "ada@example.com", Some("true")).await;
+    assert_eq!(
+        stored_email(&app, "user_a").await,
+        (Some("ada@example.com".into()), true)
+    );
+}

@@ -139,6 +139,11 @@ async fn handle_record<Q: JobQueue>(worker: &Worker<Q>, delivery: &Delivery) -> 
                 info!(why, "nothing to do");
                 None
             }
+            Ok(Outcome::Failed(_)) => {
+                // Its message for the user may name their search's target: not logged.
+                info!("message handled; the search ended as error");
+                None
+            }
             Ok(outcome) => {
                 info!(?outcome, "message handled");
                 None

@@ -10,5 +10,6 @@ mod cases {
     mod enrichment;
     mod failures;
     mod journeys;
+    mod refusals;
     mod time_budget;
 }

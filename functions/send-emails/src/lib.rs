@@ -1,25 +1,37 @@
 //! Sends the onboarding and trial emails that are due, on a one-minute schedule.
 //!
-//! Each run claims due emails in small batches (`FOR UPDATE SKIP LOCKED`, committed before any
-//! call to the provider, so overlapping runs never claim one email twice), checks each against
-//! the recipient as they are now (an abandonment reminder to a user who completed is skipped),
-//! renders it, sends it through SES and records the provider's message id. A throttled or failed
-//! call is retried by a later run with backoff, up to `email.max_attempts`; a permanent refusal
-//! (an unverified sender, a rejected message) fails the email with the provider's reason.
+//! A run is a few workers ([`CONCURRENCY`]), each a loop: claim one due email (`FOR UPDATE SKIP
+//! LOCKED`, committed before any call to the provider, so overlapping runs never claim one email
+//! twice), check it against the recipient as they are now (an abandonment reminder to a user who
+//! completed is skipped), render it, send it through SES, and record the outcome at once. Every
+//! step is bounded ([`budget`]): no email is claimed unless its send and record fit before the
+//! invocation ends, and every database call gives up after [`budget::DB_DEADLINE`].
 //!
-//! The one window: a run that dies after SES accepted an email and before its record leaves the
-//! claim to run out, and the email is sent again by a later run.
+//! What the provider answers decides what follows ([`email::ses::Disposition`]): a server error
+//! or a timeout is retried by a later run with [`backoff`], up to `email.max_attempts`; a
+//! refusal fails the email; throttling, the daily quota or a paused account defer it with
+//! [`deferral_delay`] without counting an attempt, and the run makes no more calls. Users see a
+//! short reason code; the provider's text is logged only.
+//!
+//! The one window: a run that dies (or loses its database) after SES accepted an email and
+//! before its record leaves the claim to run out, and the email is sent again by a later run.
 
-use std::time::{Duration, SystemTime};
+pub mod budget;
+mod deliver;
 
-use db::emails::{self, Claimed, Outcome, Unreadable};
+use std::{
+    sync::atomic::{AtomicBool, Ordering},
+    time::{Duration, SystemTime},
+};
+
+use db::emails::{self, Outcome};
 use db::settings::{Settings, SettingsCache};
 use db::PoolClient;
-use email::render::{Content, Rendered};
-use email::{link::LinkSigner, link::List, ses::Outgoing, ses::SendError, ses::Ses};
-use futures::{stream, StreamExt as _};
+use email::{link::LinkSigner, ses::Failure, ses::Ses};
+use lambda_runtime::LambdaEvent;
 use serde::Serialize;
-use tracing::Span;
+
+use budget::{db, Budget, CLAIM};
 
 /// Built once per container.
 pub struct State {
@@ -42,18 +54,30 @@ pub struct Run {
     pub failed: u64,
     /// Transient failures scheduled for another attempt.
     pub retrying: u64,
+    /// Held back by the provider's account (throttling, quota, paused): tried later, no attempt
+    /// counted.
+    pub deferred: u64,
+    /// Claimed but not sent (the run stopped first): due again at once, no attempt counted.
+    pub released: u64,
     /// Outcomes not recorded because the claim had run out and another run took the email.
     pub lost_claims: u64,
 }
 
-/// Emails claimed per batch, and sent at once within a batch.
-const BATCH: i64 = 25;
-const CONCURRENCY: usize = 4;
-/// A claim outlives the function's timeout (60 s), so a live run never loses its claim.
-const CLAIM: Duration = Duration::from_secs(300);
-/// A new batch is claimed only with this much of the invocation left (one batch's sends, each
-/// bounded by the SES timeout, fit in it).
-const MARGIN: Duration = Duration::from_secs(20);
+impl Run {
+    fn add(&mut self, other: &Run) {
+        self.sent += other.sent;
+        self.skipped += other.skipped;
+        self.failed += other.failed;
+        self.retrying += other.retrying;
+        self.deferred += other.deferred;
+        self.released += other.released;
+        self.lost_claims += other.lost_claims;
+    }
+}
+
+/// Emails in flight at once. With SES answering in 100 ms this is far above the rate cap; with
+/// SES answering in 5 s it still sends about 90 emails a minute.
+pub const CONCURRENCY: usize = 8;
 
 /// The delay before attempt `attempts + 1`: 30 s, 1 min, 2 min, ... at most an hour.
 pub fn backoff(attempts: i32) -> Duration {
@@ -63,23 +87,68 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::from_secs(30 * 2u64.pow(exp)).min(Duration::from_secs(3_600))
 }
 
-/// Sends what is due until nothing is, or until `deadline` (the invocation's) is near.
+/// The delay before an email held back `deferrals` times before is tried again: throttling
+/// passes within seconds (30 s, doubling, at most 15 min); a spent daily quota or a paused
+/// account takes longer (15 min, doubling, at most 2 h).
+pub fn deferral_delay(failure: Failure, deferrals: i32) -> Duration {
+    let (base, most) = match failure {
+        Failure::Throttled => (30, 900),
+        _ => (900, 7_200),
+    };
+    let exp = u32::try_from(deferrals).unwrap_or(0).min(8);
+    Duration::from_secs(base * 2u64.pow(exp)).min(Duration::from_secs(most))
+}
+
+/// The Lambda handler: one run, until the invocation's deadline.
+pub async fn handler(
+    state: &State,
+    event: LambdaEvent<serde_json::Value>,
+) -> Result<Run, lambda_runtime::Error> {
+    send_due(state, Some(event.context.deadline()))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = ?e, "email run failed");
+            lambda_runtime::Error::from(e.to_string())
+        })
+}
+
+/// What the workers of one run share.
+struct Ctx<'a> {
+    state: &'a State,
+    settings: &'a Settings,
+    client: &'a PoolClient,
+    budget: Budget,
+    /// Set when no more emails should be claimed: the provider held the account back, or the
+    /// database failed.
+    stop: AtomicBool,
+}
+
+/// Sends what is due until nothing is, or until too little of the invocation (`deadline`) is left
+/// for another send.
 pub async fn send_due(state: &State, deadline: Option<SystemTime>) -> anyhow::Result<Run> {
+    let client = db(state.pool.get()).await?;
+    let settings = db(state.settings.get(&client)).await?;
+    let ctx = Ctx {
+        state,
+        settings: &settings,
+        client: &client,
+        budget: Budget::new(deadline, state.ses.timeout()),
+        stop: AtomicBool::new(false),
+    };
+    let results = futures::future::join_all((0..CONCURRENCY).map(|_| worker(&ctx))).await;
     let mut run = Run::default();
-    loop {
-        if ends_soon(deadline) {
-            tracing::info!("leaving the rest to the next run: the invocation ends soon");
-            break;
+    let mut failure = None;
+    for result in results {
+        match result {
+            Ok(done) => run.add(&done),
+            Err(e) => failure = Some(e),
         }
-        let client = state.pool.get().await?;
-        let settings = state.settings.get(&client).await?;
-        let claimed = emails::claim_due(&client, BATCH, CLAIM).await?;
-        let count = claimed.len();
-        let outcomes = deliver_all(state, &settings, claimed).await;
-        record_outcomes(&client, outcomes, &mut run).await?;
-        if count < BATCH as usize {
-            break;
-        }
+    }
+    if let Some(e) = failure {
+        tracing::error!(?run, "email run stopped: the database failed");
+        // The connection may still be waiting on a frozen server: it does not go back to the pool.
+        drop(PoolClient::take(client));
+        return Err(e);
     }
     // Most runs find nothing due: only the ones that did something are worth a line.
     if run == Run::default() {
@@ -90,165 +159,61 @@ pub async fn send_due(state: &State, deadline: Option<SystemTime>) -> anyhow::Re
     Ok(run)
 }
 
-/// Whether less than [`MARGIN`] of the invocation is left: too little for another batch.
-fn ends_soon(deadline: Option<SystemTime>) -> bool {
-    let time_left = deadline.map(|d| d.duration_since(SystemTime::now()).unwrap_or_default());
-    time_left.is_some_and(|left| left < MARGIN)
-}
-
-/// Delivers a batch of claimed emails, [`CONCURRENCY`] at once. An email whose row cannot be read
-/// fails at once. Returns each email's id, attempt and outcome.
-async fn deliver_all(
-    state: &State,
-    settings: &Settings,
-    claimed: Vec<Result<Claimed, Unreadable>>,
-) -> Vec<(i64, i32, Outcome)> {
-    stream::iter(claimed)
-        .map(|claim| async {
-            match claim {
-                Ok(claim) => {
-                    let outcome = deliver(state, settings, &claim).await;
-                    (claim.id, claim.attempts, outcome)
-                }
-                Err(unreadable) => {
-                    tracing::error!(error = %unreadable, "a scheduled email cannot be read");
-                    let reason = unreadable.to_string();
-                    (
-                        unreadable.id,
-                        unreadable.attempts,
-                        Outcome::Failed { reason },
-                    )
-                }
+/// Claims, delivers and records one email at a time until nothing is due, the run is stopped, or
+/// no send fits in the invocation any more.
+async fn worker(ctx: &Ctx<'_>) -> anyhow::Result<Run> {
+    let mut run = Run::default();
+    let result = async {
+        loop {
+            if ctx.stop.load(Ordering::Relaxed) {
+                return Ok(());
             }
-        })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await
+            if !ctx.budget.room_for_another() {
+                tracing::info!("leaving the rest to the next run: the invocation ends soon");
+                return Ok(());
+            }
+            let claimed_at = tokio::time::Instant::now();
+            let Some(claim) = db(emails::claim_due(ctx.client, 1, CLAIM)).await?.pop() else {
+                return Ok(());
+            };
+            let (id, attempts, outcome) = deliver::deliver(ctx, claim, claimed_at).await;
+            record(ctx.client, id, attempts, outcome, &mut run).await?;
+        }
+    }
+    .await;
+    if result.is_err() {
+        ctx.stop.store(true, Ordering::Relaxed);
+    }
+    result.map(|()| run)
 }
 
-/// Records each outcome and counts it in `run`. An outcome whose claim ran out (another run took
+/// Records one outcome and counts it in `run`. An outcome whose claim ran out (another run took
 /// the email) is not recorded, and is counted as a lost claim.
-async fn record_outcomes(
+async fn record(
     client: &PoolClient,
-    outcomes: Vec<(i64, i32, Outcome)>,
+    id: i64,
+    attempts: i32,
+    outcome: Outcome,
     run: &mut Run,
 ) -> anyhow::Result<()> {
-    for (id, attempts, outcome) in outcomes {
-        if !emails::record(client, id, attempts, &outcome).await? {
-            tracing::warn!(
-                id,
-                "the email's claim ran out before its outcome was recorded"
-            );
-            run.lost_claims += 1;
-            continue;
-        }
-        match outcome {
-            Outcome::Sent { .. } => run.sent += 1,
-            Outcome::Skipped { .. } => run.skipped += 1,
-            Outcome::Failed { .. } => run.failed += 1,
-            Outcome::RetryAfter { .. } => run.retrying += 1,
-        }
+    if !db(emails::record(client, id, attempts, &outcome)).await? {
+        tracing::warn!(
+            id,
+            "the email's claim ran out before its outcome was recorded"
+        );
+        run.lost_claims += 1;
+        return Ok(());
     }
+    let count = match outcome {
+        Outcome::Sent { .. } => &mut run.sent,
+        Outcome::Skipped { .. } => &mut run.skipped,
+        Outcome::Failed { .. } => &mut run.failed,
+        Outcome::RetryAfter { .. } => &mut run.retrying,
+        Outcome::Deferred { .. } => &mut run.deferred,
+        Outcome::Released => &mut run.released,
+    };
+    *count += 1;
     Ok(())
-}
-
-/// Checks, renders and sends one claimed email.
-async fn deliver(state: &State, settings: &Settings, claim: &Claimed) -> Outcome {
-    let span = tracing::info_span!("email", user_id = %claim.recipient.user_id, email = %claim.kind, attempt = claim.attempts);
-    // Entered only around what does not await; the send's lines name the span as their parent.
-    let ready = match span.in_scope(|| prepare(state, claim)) {
-        Ok(ready) => ready,
-        Err(outcome) => return outcome,
-    };
-    let message = Outgoing {
-        to: ready.to,
-        kind: claim.kind,
-        content: &ready.rendered,
-        unsubscribe_url: ready.unsubscribe_url.as_deref(),
-    };
-    let sent = state.ses.send(&message).await;
-    outcome_of_send(sent, settings, claim, &span)
-}
-
-/// A claimed email checked and rendered, ready to send.
-struct Ready<'a> {
-    to: &'a str,
-    rendered: Rendered,
-    unsubscribe_url: Option<String>,
-}
-
-/// Checks the email against the recipient as they are now and renders it; or the outcome, when
-/// it is not to be sent: skipped (the recipient may not receive it) or failed (not renderable).
-fn prepare<'a>(state: &State, claim: &'a Claimed) -> Result<Ready<'a>, Outcome> {
-    let now = chrono::Utc::now();
-    let recipient = &claim.recipient;
-    let to = match recipient.may_receive(claim.kind, now) {
-        Ok(to) => to,
-        Err(reason) => {
-            tracing::info!(reason = reason.as_str(), "email skipped");
-            return Err(Outcome::Skipped {
-                reason: reason.as_str().to_owned(),
-            });
-        }
-    };
-    let unsubscribe_url = claim.kind.is_reminder().then(|| {
-        format!(
-            "{}/email/unsubscribe?token={}",
-            state.public_api_url.trim_end_matches('/'),
-            state.links.token(&recipient.user_id, List::Reminders)
-        )
-    });
-    let content = Content {
-        kind: claim.kind,
-        full_name: recipient.full_name.as_deref(),
-        business: recipient.business_name.as_deref(),
-        days_left: recipient.trial_days_left(now),
-        plan: &recipient.plan_name,
-        app_url: &state.app_url,
-        unsubscribe_url: unsubscribe_url.as_deref(),
-    };
-    let rendered = content.render().map_err(|e| {
-        tracing::error!(error = %e, "email could not be rendered");
-        Outcome::Failed {
-            reason: format!("could not render the email: {e}"),
-        }
-    })?;
-    Ok(Ready {
-        to,
-        rendered,
-        unsubscribe_url,
-    })
-}
-
-/// The outcome of the provider's answer: a transient failure is retried with [`backoff`] until
-/// the email's last attempt, a permanent one fails the email with the provider's reason.
-fn outcome_of_send(
-    sent: Result<String, SendError>,
-    settings: &Settings,
-    claim: &Claimed,
-    span: &Span,
-) -> Outcome {
-    match sent {
-        Ok(message_id) => {
-            tracing::info!(parent: span, %message_id, "email sent");
-            Outcome::Sent { message_id }
-        }
-        Err(SendError::Permanent(reason)) => {
-            tracing::warn!(parent: span, %reason, "email refused by the provider");
-            Outcome::Failed { reason }
-        }
-        Err(SendError::Transient(error)) if claim.attempts >= settings.email_max_attempts() => {
-            tracing::warn!(parent: span, %error, "email failed on its last attempt");
-            Outcome::Failed {
-                reason: format!("gave up after {} attempts: {error}", claim.attempts),
-            }
-        }
-        Err(SendError::Transient(error)) => {
-            let delay = backoff(claim.attempts);
-            tracing::warn!(parent: span, %error, ?delay, "email will be retried");
-            Outcome::RetryAfter { delay, error }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -261,5 +226,29 @@ mod tests {
         assert_eq!(backoff(2), Duration::from_secs(60));
         assert_eq!(backoff(4), Duration::from_secs(240));
         assert_eq!(backoff(30), Duration::from_secs(3_600));
+    }
+
+    #[test]
+    fn throttling_is_waited_out_in_seconds_and_a_quota_in_quarter_hours() {
+        assert_eq!(
+            deferral_delay(Failure::Throttled, 0),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            deferral_delay(Failure::Throttled, 2),
+            Duration::from_secs(120)
+        );
+        assert_eq!(
+            deferral_delay(Failure::Throttled, 20),
+            Duration::from_secs(900)
+        );
+        assert_eq!(
+            deferral_delay(Failure::QuotaExceeded, 0),
+            Duration::from_secs(900)
+        );
+        assert_eq!(
+            deferral_delay(Failure::Paused, 9),
+            Duration::from_secs(7_200)
+        );
     }
 }

@@ -9,16 +9,15 @@ use shared::config::ConfigError;
 async fn main() -> Result<(), lambda_runtime::Error> {
     let config = shared::runtime::init().await?;
     let email = &config.email;
+    let from = email
+        .from
+        .as_deref()
+        .ok_or(ConfigError::Missing("EMAIL_FROM"))?;
+    let rate = email::ses::rate_from_env()?;
     let state = send_emails::State {
         pool: db::pool(&config.database)?,
-        ses: Ses::from_env(
-            email
-                .from
-                .as_deref()
-                .ok_or(ConfigError::Missing("EMAIL_FROM"))?,
-            email.configuration_set.clone(),
-            email.ses_timeout,
-        ),
+        ses: Ses::from_env(from, email.configuration_set.clone(), email.ses_timeout)
+            .with_rate(rate),
         settings: SettingsCache::from_config(&config),
         links: LinkSigner::new(config.require_link_secret()?.as_bytes()),
         public_api_url: email
@@ -28,17 +27,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         app_url: email.app_url.clone(),
     };
     let state = &state;
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<serde_json::Value>| async move {
-            let deadline = event.context.deadline();
-            let run = send_emails::send_due(state, Some(deadline))
-                .await
-                .map_err(|e| {
-                    tracing::error!(error = ?e, "email run failed");
-                    lambda_runtime::Error::from(e.to_string())
-                })?;
-            Ok::<_, lambda_runtime::Error>(run)
-        },
-    ))
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        send_emails::handler(state, event)
+    }))
     .await
 }

@@ -3,5 +3,6 @@
 mod cases {
     mod common;
     mod delivery;
+    mod provider;
     mod schedule;
 }

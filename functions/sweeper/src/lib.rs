@@ -1,7 +1,8 @@
 //! Housekeeping on a schedule: ends overdue searches as `timeout`, re-sends the step of searches
 //! that made no progress for longer than a step can take (and the first step of starts whose
 //! send failed) and the enrichment of creators whose message was lost, deletes finished searches (with their creators) past their retention, marks
-//! trials past their end `expired` / `canceled`, and forgets idempotency keys after 24 hours.
+//! trials past their end `expired` / `canceled`, and forgets idempotency keys after 24 hours (a bounded batch per statement). Every database
+//! phase is bounded client-side ([`DB_DEADLINE`]).
 
 use db::settings::{Settings, SettingsCache};
 use db::{billing, enrichment, idempotency, jobs, PoolClient};
@@ -29,6 +30,8 @@ pub struct Sweep {
     pub enrichment_resent: u64,
     pub deleted: u64,
     pub expired_trials: u64,
+    /// Idempotency keys past their 24 hours, forgotten.
+    pub forgotten_keys: u64,
 }
 
 /// Most stalled jobs re-sent per sweep, so one sweep stays well within its timeout.
@@ -43,21 +46,55 @@ const ENRICHMENT_BATCH: i64 = 2_000;
 const UNSENT_GRACE: Duration = Duration::from_secs(60);
 const RETENTION_BATCHES: usize = 20;
 
+/// Idempotency keys forgotten per statement, and statements per sweep.
+const IDEMPOTENCY_BATCH: i64 = 5_000;
+const IDEMPOTENCY_BATCHES: usize = 20;
+/// The longest one database phase of a sweep may take (above the 5 s `statement_timeout`, which
+/// a live server enforces first): a server that stops answering (frozen, or a path lost without
+/// a reset) fails the sweep client-side, well inside its 60 s invocation, and the next sweep
+/// starts over on a verified connection.
+pub const DB_DEADLINE: Duration = Duration::from_secs(8);
+
+/// `work` within [`DB_DEADLINE`]; running out of it is an error like the database's own.
+async fn bounded<T, E: Into<anyhow::Error>>(
+    phase: &'static str,
+    work: impl std::future::Future<Output = Result<T, E>>,
+) -> anyhow::Result<T> {
+    match tokio::time::timeout(DB_DEADLINE, work).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(anyhow::anyhow!(
+            "the database did not answer within {DB_DEADLINE:?} ({phase})"
+        )),
+    }
+}
+
 pub async fn sweep<Q: JobQueue>(state: &State<Q>) -> anyhow::Result<Sweep> {
-    let client = state.pool.get().await?;
-    let settings = state.settings.get(&client).await?;
-    let timed_out = jobs::time_out_overdue(&client).await?;
+    let client = bounded("connect", state.pool.get()).await?;
+    let settings = bounded("settings", state.settings.get(&client)).await?;
+    let timed_out = bounded("time out", jobs::time_out_overdue(&client)).await?;
     let resent = resend_stalled(state, &client, &settings).await?;
     let enrichment_resent = resend_enrichment(state, &client, &settings).await?;
     let deleted = delete_expired(&client, &settings).await?;
-    let expired_trials = billing::expire_trials(&client).await?;
-    idempotency::delete_expired(&client).await?;
+    let expired_trials = bounded("expire trials", billing::expire_trials(&client)).await?;
+    let mut forgotten_keys = 0;
+    for _ in 0..IDEMPOTENCY_BATCHES {
+        let n = bounded(
+            "forget idempotency keys",
+            idempotency::delete_expired(&client, IDEMPOTENCY_BATCH),
+        )
+        .await?;
+        forgotten_keys += n;
+        if n < IDEMPOTENCY_BATCH as u64 {
+            break;
+        }
+    }
     let sweep = Sweep {
         timed_out,
         resent,
         enrichment_resent,
         deleted,
         expired_trials,
+        forgotten_keys,
     };
     tracing::info!(?sweep, "sweep done");
     Ok(sweep)
@@ -71,24 +108,32 @@ async fn resend_stalled<Q: JobQueue>(
     settings: &Settings,
 ) -> anyhow::Result<u64> {
     let in_flight = state.message_lifetime + settings.continuation_delay();
-    let stalled = jobs::take_stalled(
-        client,
-        settings.stalled_after().as_secs_f64(),
-        in_flight.as_secs_f64(),
-        RESEND_BATCH,
+    let stalled = bounded(
+        "take stalled searches",
+        jobs::take_stalled(
+            client,
+            settings.stalled_after().as_secs_f64(),
+            in_flight.as_secs_f64(),
+            RESEND_BATCH,
+        ),
     )
     .await?;
     let mut resent = 0;
     for (job_id, step) in stalled {
         let message = StepMessage { job_id, step };
-        let record =
-            |id: String| async move { jobs::record_enqueued(client, job_id, step, &id).await };
+        let record = |id: String| async move {
+            bounded(
+                "record a send",
+                jobs::record_enqueued(client, job_id, step, &id),
+            )
+            .await
+        };
         match queue::send_and_record(&state.queue, &message, Duration::ZERO, record).await {
             Ok(()) => {
                 tracing::info!(%job_id, step, "re-sent the step of a stalled search");
                 resent += 1;
             }
-            Err(SendAndRecordError::Record(e)) => return Err(e.into()),
+            Err(SendAndRecordError::Record(e)) => return Err(e),
             Err(SendAndRecordError::Send(e)) => {
                 tracing::warn!(%job_id, error = %e, "could not re-send a stalled search; next sweep retries")
             }
@@ -104,12 +149,15 @@ async fn resend_enrichment<Q: JobQueue>(
     client: &PoolClient,
     settings: &Settings,
 ) -> anyhow::Result<u64> {
-    let stale = enrichment::take_stale(
-        client,
-        UNSENT_GRACE.as_secs_f64(),
-        state.message_lifetime.as_secs_f64(),
-        enrichment::MAX_ATTEMPTS,
-        ENRICHMENT_BATCH,
+    let stale = bounded(
+        "take stale enrichment",
+        enrichment::take_stale(
+            client,
+            UNSENT_GRACE.as_secs_f64(),
+            state.message_lifetime.as_secs_f64(),
+            enrichment::MAX_ATTEMPTS,
+            ENRICHMENT_BATCH,
+        ),
     )
     .await?;
     let mut enrichment_resent = 0;
@@ -134,11 +182,14 @@ async fn resend_enrichment<Q: JobQueue>(
 async fn delete_expired(client: &PoolClient, settings: &Settings) -> anyhow::Result<u64> {
     let mut deleted = 0;
     for _ in 0..RETENTION_BATCHES {
-        let n = jobs::delete_expired(
-            client,
-            settings.completed_retention(),
-            settings.failed_retention(),
-            RETENTION_BATCH,
+        let n = bounded(
+            "delete expired searches",
+            jobs::delete_expired(
+                client,
+                settings.completed_retention(),
+                settings.failed_retention(),
+                RETENTION_BATCH,
+            ),
         )
         .await?;
         deleted += n;

@@ -180,3 +180,46 @@ async fn creators_whose_enrichment_was_never_sent_get_it_sent_and_rows_out_of_at
         0
     );
 }
+
+#[tokio::test]
+async fn a_database_that_stops_answering_mid_sweep_fails_the_sweep_instead_of_holding_it() {
+    let app = app().await;
+    let proxy = testkit::FreezeProxy::start(app.db.server_addr()).await;
+    let state = sweeper::State {
+        pool: app.db.pool_via(proxy.addr()),
+        queue: app.job_queue(),
+        settings: db::settings::SettingsCache::new(Duration::ZERO),
+        message_lifetime: Duration::ZERO,
+    };
+    sweeper::sweep(&state)
+        .await
+        .expect("a sweep while the database answers");
+    // Frozen with the sweep's connection open and just used (no verification before reuse): its
+    // statements are sent and never answered, and no TCP timer fires.
+    proxy.freeze();
+    let err = sweeper::sweep(&state).await.unwrap_err();
+    assert!(err.to_string().contains("did not answer"), "{err:#}");
+    proxy.thaw();
+    // The next sweep works again (on a connection verified or replaced).
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    sweeper::sweep(&state)
+        .await
+        .expect("a sweep after the thaw");
+}
+
+#[tokio::test]
+async fn idempotency_keys_past_a_day_are_forgotten_in_bounded_batches() {
+    let app = app().await;
+    app.db
+        .execute(
+            "INSERT INTO idempotency_keys (user_id, route, key, request_hash, status_code, response, created_at)
+             SELECT 'user_a', 'POST /campaigns', 'k' || n, 'h', 201, '{}',
+                    now() - CASE WHEN n <= 12000 THEN interval '25 hours' ELSE interval '1 hour' END
+               FROM generate_series(1, 12010) n",
+            &[],
+        )
+        .await;
+    assert_eq!(app.sweep().await.forgotten_keys, 12_000);
+    assert_eq!(app.db.count("idempotency_keys").await, 10);
+    assert_eq!(app.sweep().await.forgotten_keys, 0);
+}

@@ -74,7 +74,7 @@ fn serve(program: &mut Command, state: &Path, port: u16) -> Child {
         .env("GEMZ_STATE_DIR", state)
         .env("GEMZ_PRIVATE_PG", "1")
         .env("PORT", port.to_string())
-        .env("LOCAL_JWT_SECRET", "processes")
+        .env("LOCAL_JWT_SECRET", "processes-test-key-at-least-32-bytes")
         .env_remove("DATABASE_URL")
         .env_remove("AWS_ENDPOINT_URL_SQS")
         .env_remove("JOBS_QUEUE_URL")

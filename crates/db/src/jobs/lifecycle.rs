@@ -110,7 +110,10 @@ pub async fn time_out_overdue(client: &impl GenericClient) -> Result<u64, tokio_
 
 /// Sweeper: running jobs with no change for `stalled_secs`, no live lease, and no message that may
 /// still be in the queue (sent less than `in_flight_secs` ago), with the step each waits for.
-/// Each is touched so the next sweep leaves it alone for another period.
+/// The outbox too: a job whose awaited step was never sent (a start whose first send failed, a
+/// step committed whose next send failed on its last delivery) is taken after 10 s, whenever its
+/// last send was: no message of that step can be in the queue. Each is touched so the next sweep
+/// leaves it alone for another period.
 #[tracing::instrument(skip(client))]
 pub async fn take_stalled(
     client: &impl GenericClient,
@@ -124,11 +127,14 @@ pub async fn take_stalled(
              WHERE id IN (
                  SELECT id FROM scraping_jobs
                  WHERE status IN ('pending', 'processing') AND timeout_at > now()
-                   AND (updated_at < now() - make_interval(secs => $1)
-                        -- The outbox: a start whose first step could not be sent.
-                        OR (status = 'pending' AND enqueued_step < 0 AND updated_at < now() - interval '10 seconds'))
+                   AND ((updated_at < now() - make_interval(secs => $1)
+                         AND (enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => $3)))
+                        -- The outbox: the step the job waits for was never sent (no send was
+                        -- recorded since the job last changed, and none of that step).
+                        OR (enqueued_step < processed_runs
+                            AND (enqueued_at IS NULL OR enqueued_at < updated_at)
+                            AND updated_at < now() - interval '10 seconds'))
                    AND (lease_expires_at IS NULL OR lease_expires_at < now())
-                   AND (enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => $3))
                  ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
              RETURNING id, processed_runs",
             &[&stalled_secs, &limit, &in_flight_secs],

@@ -54,21 +54,31 @@ impl JobSummary {
     }
 }
 
-/// The searches of one campaign, newest first.
+/// One page of a campaign's searches, newest first, and how many it has.
 #[tracing::instrument(skip(client))]
 pub async fn summaries_for_campaign(
     client: &impl GenericClient,
     campaign_id: Uuid,
-) -> Result<Vec<JobSummary>, tokio_postgres::Error> {
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<JobSummary>, i64), tokio_postgres::Error> {
+    let total: i64 = client
+        .query_one(
+            "SELECT count(*) FROM scraping_jobs WHERE campaign_id = $1",
+            &[&campaign_id],
+        )
+        .await?
+        .get(0);
     let sql = format!(
         "SELECT to_jsonb(j) FROM (SELECT {SUMMARY_COLUMNS} FROM scraping_jobs
-         WHERE campaign_id = $1 ORDER BY created_at DESC, id DESC) j"
+         WHERE campaign_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3) j"
     );
-    let rows = client.query(&sql, &[&campaign_id]).await?;
-    Ok(rows
+    let rows = client.query(&sql, &[&campaign_id, &limit, &offset]).await?;
+    let jobs = rows
         .into_iter()
         .filter_map(|r| JobSummary::from_json(r.get(0)))
-        .collect())
+        .collect();
+    Ok((jobs, total))
 }
 
 /// A search job as stored.

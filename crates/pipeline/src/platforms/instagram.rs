@@ -4,9 +4,12 @@
 
 use futures::{future::BoxFuture, FutureExt as _};
 
-use super::{private, target_error, KeywordPage, PlatformSearch, RelatedProfile, TargetProfile};
+use super::{
+    answered, private, target_error, KeywordPage, PlatformSearch, RelatedProfile, TargetProfile,
+};
 use crate::{
-    creator_api::CreatorApi, parse::InstagramProfile, platforms::PageToken, platforms::SearchError,
+    creator_api::ApiCallError, creator_api::CreatorApi, parse::InstagramProfile,
+    platforms::PageToken, platforms::SearchError,
 };
 use db::settings::Settings;
 use domain::{creator::CreatorRecord, search::Platform};
@@ -96,17 +99,18 @@ impl PlatformSearch for Instagram {
         &'a self,
         api: &'a CreatorApi,
         record: &'a mut CreatorRecord,
-    ) -> BoxFuture<'a, ()> {
+    ) -> BoxFuture<'a, Result<(), ApiCallError>> {
         async move {
             let handle = record.creator.unique_id.clone();
-            let Ok(profile) = api
-                .get::<InstagramProfile>("/v1/instagram/profile", &[("handle", &handle)])
-                .await
+            let Some(profile) = answered(
+                api.get::<InstagramProfile>("/v1/instagram/profile", &[("handle", &handle)])
+                    .await,
+            )?
             else {
-                return;
+                return Ok(());
             };
             let Some(user) = profile.data.and_then(|d| d.user) else {
-                return;
+                return Ok(());
             };
             record.creator.followers = user
                 .edge_followed_by
@@ -118,6 +122,7 @@ impl PlatformSearch for Instagram {
             }
             let extra: Vec<String> = user.business_email.into_iter().collect();
             record.set_bio(user.biography, &extra);
+            Ok(())
         }
         .boxed()
     }

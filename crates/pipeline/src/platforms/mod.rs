@@ -116,13 +116,14 @@ pub trait PlatformSearch: Sync {
         true
     }
 
-    /// Fills in the creator's bio, follower count and emails from its own profile; a failed,
-    /// private or missing profile leaves the creator as found.
+    /// Fills in the creator's bio, follower count and emails from its own profile. A private or
+    /// missing profile is an answer and leaves the creator as found; a call that failed (refused,
+    /// a server error, no answer) is the error, and the creator is left as found too.
     fn enrich<'a>(
         &'a self,
         api: &'a CreatorApi,
         record: &'a mut CreatorRecord,
-    ) -> BoxFuture<'a, ()>;
+    ) -> BoxFuture<'a, Result<(), ApiCallError>>;
 }
 
 /// The module of `platform`.
@@ -131,6 +132,15 @@ pub fn module(platform: Platform) -> &'static dyn PlatformSearch {
         Platform::TikTok => &tiktok::TikTok,
         Platform::Instagram => &instagram::Instagram,
         Platform::YouTube => &youtube::YouTube,
+    }
+}
+
+/// A look-up's answer: a 404 is an answer (no such account), which leaves the creator as found.
+pub(crate) fn answered<T>(result: Result<T, ApiCallError>) -> Result<Option<T>, ApiCallError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(ApiCallError::NotFound) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

@@ -5,12 +5,13 @@
 use futures::{future::BoxFuture, FutureExt as _};
 
 use super::{
-    or_empty, private, similar_record, target_error, KeywordPage, PlatformSearch, TargetProfile,
+    answered, or_empty, private, similar_record, target_error, KeywordPage, PlatformSearch,
+    TargetProfile,
 };
 use crate::{
-    creator_api::CreatorApi, parse::TikTokAuthor, parse::TikTokAweme, parse::TikTokKeywordPage,
-    parse::TikTokProfile, parse::TikTokUserSearch, parse::UrlList, platforms::PageToken,
-    platforms::SearchError,
+    creator_api::ApiCallError, creator_api::CreatorApi, parse::TikTokAuthor, parse::TikTokAweme,
+    parse::TikTokKeywordPage, parse::TikTokProfile, parse::TikTokUserSearch, parse::UrlList,
+    platforms::PageToken, platforms::SearchError,
 };
 use domain::{
     creator::hashtags_in, creator::Creator, creator::CreatorRecord, creator::FoundBy,
@@ -142,23 +143,24 @@ impl PlatformSearch for TikTok {
         &'a self,
         api: &'a CreatorApi,
         record: &'a mut CreatorRecord,
-    ) -> BoxFuture<'a, ()> {
+    ) -> BoxFuture<'a, Result<(), ApiCallError>> {
         async move {
             if !self.needs_enrichment(record) {
-                return;
+                return Ok(());
             }
             let handle = record.creator.unique_id.clone();
-            let Ok(profile) = api
-                .get::<TikTokProfile>("/v1/tiktok/profile", &[("handle", &handle)])
-                .await
+            let Some(profile) = answered(
+                api.get::<TikTokProfile>("/v1/tiktok/profile", &[("handle", &handle)])
+                    .await,
+            )?
             else {
-                return;
+                return Ok(());
             };
             if profile.account_private || profile.account_deactivated {
-                return;
+                return Ok(());
             }
             let Some(user) = profile.user else {
-                return;
+                return Ok(());
             };
             record.creator.followers = profile
                 .stats
@@ -168,6 +170,7 @@ impl PlatformSearch for TikTok {
                 record.creator.profile_pic_url = user.avatar_larger;
             }
             record.set_bio(user.signature, &[]);
+            Ok(())
         }
         .boxed()
     }

@@ -4,10 +4,11 @@
 
 use futures::{future::BoxFuture, FutureExt as _};
 
-use super::{or_empty, target_error, KeywordPage, PlatformSearch, TargetProfile};
+use super::{answered, or_empty, target_error, KeywordPage, PlatformSearch, TargetProfile};
 use crate::{
-    creator_api::CreatorApi, parse::YouTubeChannel, parse::YouTubeChannelRef, parse::YouTubeSearch,
-    parse::YouTubeVideo, platforms::PageToken, platforms::SearchError,
+    creator_api::ApiCallError, creator_api::CreatorApi, parse::YouTubeChannel,
+    parse::YouTubeChannelRef, parse::YouTubeSearch, parse::YouTubeVideo, platforms::PageToken,
+    platforms::SearchError,
 };
 use domain::{
     creator::hashtags_in, creator::Creator, creator::CreatorRecord, creator::FoundBy,
@@ -101,14 +102,15 @@ impl PlatformSearch for YouTube {
         &'a self,
         api: &'a CreatorApi,
         record: &'a mut CreatorRecord,
-    ) -> BoxFuture<'a, ()> {
+    ) -> BoxFuture<'a, Result<(), ApiCallError>> {
         async move {
             let handle = record.creator.unique_id.clone();
-            let Ok(channel) = api
-                .get::<YouTubeChannel>("/v1/youtube/channel", &[("handle", &handle)])
-                .await
+            let Some(channel) = answered(
+                api.get::<YouTubeChannel>("/v1/youtube/channel", &[("handle", &handle)])
+                    .await,
+            )?
             else {
-                return;
+                return Ok(());
             };
             record.creator.followers = channel.subscriber_count.or(record.creator.followers);
             if let Some(avatar) = channel.avatar_url() {
@@ -117,6 +119,7 @@ impl PlatformSearch for YouTube {
             let mut extra = channel.link_texts();
             extra.extend(channel.email.clone());
             record.set_bio(channel.description, &extra);
+            Ok(())
         }
         .boxed()
     }

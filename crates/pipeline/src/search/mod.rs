@@ -115,11 +115,12 @@ async fn keyword_page(
 }
 
 /// Looks up each creator's own profile, at most `concurrency` at a time, to fill in bios,
-/// follower counts and emails (see [`PlatformSearch::enrich`]).
+/// follower counts and emails (see [`PlatformSearch::enrich`]); a look-up that fails leaves its
+/// creator as found.
 pub async fn enrich(api: &CreatorApi, records: &mut [CreatorRecord], concurrency: usize) {
     futures::stream::iter(records.iter_mut())
         .for_each_concurrent(concurrency.max(1), |record| async move {
-            platforms::module(record.platform).enrich(api, record).await;
+            let _ = platforms::module(record.platform).enrich(api, record).await;
         })
         .await;
 }

@@ -1,17 +1,25 @@
 //! A step that fails: a failure for the user (a target that does not exist, a request the API
-//! refuses) ends the job with a message; a passing one (the API, the database or the queue
-//! unavailable) releases the lease and brings the message back, until its last delivery, which
-//! ends the job too. A search whose last delivery runs out of the invocation's time is ended here
-//! as well.
+//! rejects) ends the job with a message; a passing one (the API or the database unavailable)
+//! releases the lease and brings the message back, until its last delivery, which ends the job
+//! too. Two failures never end the job: a call the API refused (429), after which the step is
+//! sent again to run after the API's `Retry-After`, as a new message whose deliveries are counted
+//! afresh; and a send that failed after the step's commit, which the repair or the sweeper makes
+//! good. A search whose last delivery runs out of the invocation's time is ended here as well.
 
 use std::time::Duration;
 
-use tracing::warn;
+use tracing::{info, warn};
 use uuid::Uuid;
 
 use super::{phase::within, Outcome, Retry, StepError, Worker};
 use db::{jobs, jobs::Job};
 use queue::JobQueue;
+
+/// `wait` rounded up to whole seconds: a queue message's delay is whole seconds, and a refused
+/// step must not come back before the API's `Retry-After`.
+fn whole_seconds(wait: Duration) -> Duration {
+    Duration::from_secs(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+}
 
 const OUT_OF_TIME_MESSAGE: &str = "The search stopped because its steps kept running out of time. The creators found so far are kept; please start it again later.";
 
@@ -22,12 +30,27 @@ impl<Q: JobQueue> Worker<Q> {
     pub(super) async fn conclude(
         &self,
         job: &Job,
+        step: i32,
         token: Uuid,
         result: Result<Outcome, StepError>,
         last_attempt: bool,
     ) -> Result<Outcome, Retry> {
         match result {
             Ok(outcome) => Ok(outcome),
+            Err(StepError::Refused(retry_after)) => {
+                self.release(job, token).await;
+                self.send_step(job.id, step, whole_seconds(retry_after))
+                    .await
+                    .map_err(|e| Retry(e.context("a refused step could not be sent again")))?;
+                info!(?retry_after, "the creator API refused the step; sent again");
+                Ok(Outcome::Deferred { retry_after })
+            }
+            Err(StepError::AfterCommit(cause)) => {
+                if last_attempt {
+                    warn!(error = %cause, "a send after the commit failed on the last delivery; the sweeper sends it");
+                }
+                Err(Retry(cause))
+            }
             Err(StepError::Fatal(user_message)) => Ok(self.fail(job.id, user_message).await?),
             Err(StepError::Retryable {
                 cause,
@@ -37,14 +60,18 @@ impl<Q: JobQueue> Worker<Q> {
                 Ok(self.fail(job.id, user_message.to_owned()).await?)
             }
             Err(StepError::Retryable { cause, .. }) => {
-                // Best effort: a lease left unreleased expires by itself, before the queue's
-                // visibility timeout brings the message back.
-                let _ = self
-                    .phase(async |client| Ok(jobs::release(client, job.id, token).await?))
-                    .await;
+                self.release(job, token).await;
                 Err(Retry(cause))
             }
         }
+    }
+
+    /// Gives the step's lease back. Best effort: a lease left unreleased expires by itself,
+    /// before the queue's visibility timeout brings the message back.
+    async fn release(&self, job: &Job, token: Uuid) {
+        let _ = self
+            .phase(async |client| Ok(jobs::release(client, job.id, token).await?))
+            .await;
     }
 
     /// Ends the job as `error` with `user_message` for its user.
@@ -57,7 +84,9 @@ impl<Q: JobQueue> Worker<Q> {
             // sweeper sends that).
             return Ok(Outcome::Skipped("job already finished"));
         }
-        warn!(reason = %user_message, "job failed");
+        // The message may name the user's target (`@handle was not found`): it is stored on the
+        // job, not logged. What made it fail was logged where it happened.
+        info!("job ended as error");
         Ok(Outcome::Failed(user_message))
     }
 

@@ -43,6 +43,7 @@ use db::settings::SettingsCache;
 use queue::{JobMessage, JobQueue};
 
 pub use budget::CHARGE_PATIENCE;
+pub use enrich::REFUSAL_PATIENCE;
 pub use phase::DB_DEADLINE;
 
 /// What the worker needs, built once per container.
@@ -56,6 +57,9 @@ pub struct Worker<Q> {
     /// How long a claimed step stays reserved; shorter than the queue's visibility timeout, so a
     /// crashed worker's redelivered message finds the lease expired.
     pub lease: Duration,
+    /// How long one enrichment delivery keeps trying look-ups the API refused before handing
+    /// them to a new message ([`REFUSAL_PATIENCE`] unless changed).
+    pub refusal_patience: Duration,
 }
 
 /// How a worker treats deliveries and settings: what [`Worker::new`] takes besides its clients.
@@ -90,6 +94,7 @@ impl<Q> Worker<Q> {
             settings: SettingsCache::new(options.settings_ttl),
             max_receive_count: options.max_receive_count,
             lease: options.lease,
+            refusal_patience: REFUSAL_PATIENCE,
         }
     }
 
@@ -132,6 +137,9 @@ pub enum Outcome {
     Repaired,
     /// An enrichment message looked up and stored this many creators.
     Enriched { filled: u64 },
+    /// The creator API refused the step's call (429): the step was sent again, to run after the
+    /// API's `Retry-After`. Not an attempt: the new message starts its own count of deliveries.
+    Deferred { retry_after: Duration },
 }
 
 /// Why a message should come back (it is reported as a batch item failure).
@@ -151,7 +159,6 @@ impl From<anyhow::Error> for Retry {
     }
 }
 
-const QUEUE_MESSAGE: &str = "The search could not be continued because our job queue was unavailable. Please start it again.";
 const DATABASE_MESSAGE: &str =
     "The search could not be saved because our database was unavailable. Please start it again.";
 
@@ -165,6 +172,13 @@ enum StepError {
         cause: anyhow::Error,
         user_message: &'static str,
     },
+    /// The creator API refused the call (429): try the step again after this wait, as a new
+    /// message. A refusal never ends the job.
+    Refused(Duration),
+    /// The step is committed, but a send after the commit failed: the message comes back and the
+    /// repair sends what is missing, or, after its last delivery, the sweeper does. The job, whose
+    /// step is applied, never ends for it.
+    AfterCommit(anyhow::Error),
 }
 
 impl StepError {
@@ -178,10 +192,7 @@ impl StepError {
 
     /// The queue failed after the commit: retry (the repair sends what is missing).
     fn queue(cause: anyhow::Error) -> Self {
-        Self::Retryable {
-            cause,
-            user_message: QUEUE_MESSAGE,
-        }
+        Self::AfterCommit(cause)
     }
 }
 
@@ -189,11 +200,17 @@ impl From<SearchError> for StepError {
     fn from(e: SearchError) -> Self {
         match e {
             SearchError::Target(message) => Self::Fatal(message),
+            SearchError::Api(api) if api.refused().is_some() => {
+                Self::Refused(api.refused().unwrap_or_default())
+            }
             SearchError::Api(api) if api.is_retryable() => Self::Retryable {
                 user_message: api.user_message(),
                 cause: api.into(),
             },
-            SearchError::Api(api) => Self::Fatal(api.user_message().to_owned()),
+            SearchError::Api(api) => {
+                warn!(error = %api, "the creator API rejected the search; ending it");
+                Self::Fatal(api.user_message().to_owned())
+            }
             SearchError::Cursor(e) => {
                 warn!(error = %e, "the search's cursor cannot be read or does not fit the search");
                 Self::Fatal(CorruptCursor::USER_MESSAGE.to_owned())

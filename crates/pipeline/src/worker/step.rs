@@ -65,7 +65,8 @@ impl<Q: JobQueue> Worker<Q> {
         // Calls not charged by a commit (the step failed before or at it) are charged now.
         self.charge_failed_attempt(&job, message.step, token, &api)
             .await;
-        self.conclude(&job, token, result, last_attempt).await
+        self.conclude(&job, message.step, token, result, last_attempt)
+            .await
     }
 
     /// Step 1: the settings, and the job when this delivery may apply `message.step` (under a

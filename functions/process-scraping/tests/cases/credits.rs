@@ -1,6 +1,7 @@
-//! Credits: every creator-API call a search makes is counted on the search and in its user's
-//! ledger, exactly, under duplicates, crashes after the commit and retries; and a search stops at
-//! its own cap and at its user's budget for the period.
+//! Credits: every creator-API call a search makes that the API bills is counted on the search and
+//! in its user's ledger, exactly, under duplicates, crashes after the commit and retries (a
+//! refusal or a server error is not billed); and a search stops at its own cap and at its user's
+//! budget for the period.
 
 use crate::common::{assert_completed, assert_status, Stack, KEYWORD_PATH, PROFILE_PATH};
 use testkit::{Chaos, Fault};
@@ -53,7 +54,7 @@ async fn credits_stay_exact_when_the_worker_dies_after_its_commit() {
 }
 
 #[tokio::test]
-async fn retried_calls_are_counted_too() {
+async fn a_refused_or_failed_call_costs_nothing_and_its_served_retry_counts() {
     let stack = Stack::new().await;
     stack.replay.inject(KEYWORD_PATH, Fault::Status(429), 1);
     stack.replay.inject(KEYWORD_PATH, Fault::Status(500), 1);
@@ -66,7 +67,11 @@ async fn retried_calls_are_counted_too() {
         .filter(|(p, _, s)| p == KEYWORD_PATH && *s >= 400)
         .count();
     assert_eq!(failed, 2);
-    assert_exact(&stack, &job).await;
+    // The API bills what it served: neither the refusal nor the server error.
+    let served = stack.calls() as i64 - 2;
+    assert_eq!(stack.credits_used(&job).await, served);
+    assert_eq!(stack.ledger().await, served);
+    assert_eq!(stack.status(&job, 0, 1).await["creditsUsed"], served);
 }
 
 #[tokio::test]

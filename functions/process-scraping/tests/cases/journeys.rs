@@ -49,7 +49,7 @@ async fn a_tiktok_keyword_search_pages_until_the_target_and_reads_back_in_discov
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("\u{feff}Username,Display name,Followers,Bio,Emails,Profile URL,Video URL,Video description,Likes,Comments,Shares,Views,Hashtags,Video date,Keyword")
+        Some("\u{feff}Username,Display name,Followers,Bio,Emails,Profile URL,Video URL,Video description,Likes,Comments,Shares,Views,Hashtags,Video date,Keyword,Profile look-up")
     );
     assert_eq!(csv.lines().count(), 46, "a header and one row per creator");
     let first_row = lines.next().unwrap();
@@ -58,7 +58,7 @@ async fn a_tiktok_keyword_search_pages_until_the_target_and_reads_back_in_discov
         "{first_row}"
     );
     assert!(
-        first_row.ends_with(",airpods pro"),
+        first_row.ends_with(",airpods pro,"),
         "the keyword that found it: {first_row}"
     );
     let dated = first_row

@@ -181,21 +181,63 @@ impl Stack {
     /// Delivers batches until no job is running, no creator waits for its look-up, and the queue
     /// is empty (at most 60 s).
     pub async fn run_until_idle(&self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        self.run_until_idle_within(Duration::from_secs(60)).await;
+    }
+
+    /// [`Self::run_until_idle`], for at most `limit`.
+    pub async fn run_until_idle_within(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
         loop {
             let delivered = self.deliver_once().await;
-            if delivered == 0
-                && self.running_jobs().await == 0
-                && self.enriching().await == 0
-                && self.queue.depth(&self.queue.url).await == 0
-            {
+            if delivered == 0 && self.idle().await {
                 return;
             }
+
             assert!(
                 Instant::now() < deadline,
-                "searches did not finish within 60 s"
+                "searches did not finish within {limit:?}"
             );
         }
+    }
+
+    /// No job running, no creator waiting for its look-up, the queue empty.
+    pub async fn idle(&self) -> bool {
+        self.running_jobs().await == 0
+            && self.enriching().await == 0
+            && self.queue.depth(&self.queue.url).await == 0
+    }
+
+    /// As Lambda's event source mapping with `containers` concurrent invocations: each takes
+    /// batches of up to `batch` messages, until every search has ended and its look-ups are done
+    /// (at most `limit`).
+    pub async fn run_concurrently_until_idle(
+        &self,
+        containers: usize,
+        batch: i32,
+        limit: Duration,
+    ) {
+        let deadline = Instant::now() + limit;
+        let container = || async {
+            loop {
+                if let Some(event) = self
+                    .queue
+                    .receive_batch(Duration::from_secs(1), batch)
+                    .await
+                {
+                    let response = process_scraping::handler(&self.worker, event.clone()).await;
+                    self.queue
+                        .settle_after(&event, &response, self.retry_visibility)
+                        .await;
+                } else if self.idle().await {
+                    return;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "searches did not finish within {limit:?}"
+                );
+            }
+        };
+        futures::future::join_all((0..containers).map(|_| container())).await;
     }
 
     /// Creators of any search still waiting for their look-up.

@@ -1,5 +1,7 @@
 //! Onboarding through its real route, time moved by SQL, and what moto's SES received.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use serde_json::Value;
 use testkit::{app::onboarding_body, ses, TestApp};
 
@@ -70,4 +72,69 @@ pub async fn sent(address: &str, kind: &str) -> ses::Sent {
         .collect();
     assert_eq!(found.len(), 1, "{kind} to {address}");
     found.pop().unwrap()
+}
+
+/// Moves every user's clock forward by `interval` (as [`travel`], for all users at once).
+pub async fn travel_all(app: &TestApp, interval: &str) {
+    app.db
+        .batch_execute(&format!(
+            "UPDATE scheduled_emails SET due_at = due_at - interval '{interval}',
+                 next_attempt_at = next_attempt_at - interval '{interval}',
+                 claimed_until = claimed_until - interval '{interval}'"
+        ))
+        .await;
+}
+
+/// The sender as `main` builds it, through the SES at `endpoint` (moto, or a proxy in front of
+/// it) with the deployed SES timeout (`SES_TIMEOUT_MS`, 10 s).
+pub async fn sender(app: &TestApp, endpoint: &str) -> send_emails::State {
+    ses::verify(ses::DOMAIN).await;
+    send_emails::State {
+        pool: app.db.pool.clone(),
+        ses: email::ses::Ses::with_endpoint(
+            ses::FROM,
+            None,
+            Duration::from_secs(10),
+            Some(endpoint.to_owned()),
+        ),
+        settings: db::settings::SettingsCache::new(Duration::ZERO),
+        links: app.links(),
+        public_api_url: "https://api.example.com".into(),
+        app_url: "https://app.example.com".into(),
+    }
+}
+
+/// One invocation as Lambda makes it: the handler gets a context whose deadline is `timeout`
+/// from now, and is stopped at that deadline as Lambda stops a function that runs out of time.
+/// None when it was stopped.
+pub async fn invoke(state: &send_emails::State, timeout: Duration) -> Option<send_emails::Run> {
+    let deadline = SystemTime::now() + timeout;
+    let mut context = lambda_runtime::Context::default();
+    context.request_id = uuid::Uuid::new_v4().to_string();
+    context.deadline = deadline
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as u64;
+    let event = lambda_runtime::LambdaEvent::new(serde_json::json!({}), context);
+    tokio::time::timeout(timeout, send_emails::handler(state, event))
+        .await
+        .ok()
+        .map(|run| run.expect("a run"))
+}
+
+/// (status, attempts, deferrals, reason) of every scheduled email of `kind`, by user.
+pub async fn rows(app: &TestApp, kind: &str) -> Vec<(String, i32, i32, Option<String>)> {
+    app.db
+        .client()
+        .await
+        .query(
+            "SELECT status, attempts, deferrals, reason FROM scheduled_emails
+              WHERE kind = $1 ORDER BY user_id",
+            &[&kind],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect()
 }

@@ -1,4 +1,4 @@
-//! The account: the emails' unsubscribe link, usage, and the mock checkout.
+//! The account: the emails' unsubscribe link, usage, the mock checkout and Stripe's webhook.
 
 use super::case::{As::*, Case, Then::*};
 
@@ -16,4 +16,7 @@ pub const CASES: &[Case] = &[
         .then(&[Equals("/plan", r#""starter""#)]),
     Case::new("an unknown plan is refused", A, "POST", "/billing/subscribe", 400)
         .body(r#"{"plan": "gold"}"#),
+    // Stripe's webhook is public; a request without a valid Stripe-Signature changes nothing.
+    Case::new("an unsigned Stripe event is refused", Nobody, "POST", "/billing/stripe/webhook", 400)
+        .body(r#"{"id": "evt_1", "type": "checkout.session.completed", "created": 1, "data": {"object": {}}}"#),
 ];
