@@ -13,8 +13,11 @@ async fn the_functions_role_may_write_rows_but_not_change_or_drop_the_schema() {
         .await
         .expect("the grant");
 
-    let mut config: tokio_postgres::Config = db.url.parse().expect("the database URL");
-    config.user(&role);
+    // Straight to PostgreSQL (`DATABASE_URL` when the tests run through PgBouncer, whose user
+    // list does not hold the new role), as the role, to this test's database.
+    let server = std::env::var("DATABASE_URL").unwrap_or_else(|_| db.url.clone());
+    let mut config: tokio_postgres::Config = server.parse().expect("the server URL");
+    config.user(&role).dbname(&db.name);
     let (app, connection) = config.connect(NoTls).await.expect("connect as the role");
     let task = tokio::spawn(connection);
     app.execute(
