@@ -146,6 +146,15 @@ pub enum Order {
     Relevance,
 }
 
+/// A stored creator as text, every creator fact present: creators stored before the facts existed
+/// read with them `null` (stored values win in `||`).
+const CREATOR_TEXT: &str = "(CASE WHEN jsonb_typeof(creators -> 'creator') = 'object'
+      THEN jsonb_set(creators, '{creator}',
+           '{\"engagementRate\": null, \"region\": null, \"language\": null, \"links\": null,
+             \"businessEmail\": null, \"businessPhone\": null, \"otherHandles\": null,
+             \"category\": null}'::jsonb || (creators -> 'creator'))
+      ELSE creators END)::text";
+
 /// One page of the job's creators, as stored JSON text: the status route passes it through
 /// without parsing and re-serialising every creator.
 #[tracing::instrument(skip(client))]
@@ -160,10 +169,10 @@ pub async fn page(
         // Positions are gap-free, so an offset is an indexed range read.
         Order::Discovery => {
             let stmt = client
-                .prepare_cached(
-                    "SELECT creators::text FROM scraping_results WHERE job_id = $1 AND position >= $2
-                     ORDER BY position LIMIT $3",
-                )
+                .prepare_cached(&format!(
+                    "SELECT {CREATOR_TEXT} FROM scraping_results WHERE job_id = $1 AND position >= $2
+                     ORDER BY position LIMIT $3"
+                ))
                 .await?;
             let offset = i32::try_from(offset).unwrap_or(i32::MAX);
             client.query(&stmt, &[&job_id, &offset, &limit]).await?
@@ -171,10 +180,10 @@ pub async fn page(
         // A job holds at most 1,000 creators: the offset walks a short stretch of one index.
         Order::Relevance => {
             let stmt = client
-                .prepare_cached(
-                    "SELECT creators::text FROM scraping_results WHERE job_id = $1
-                     ORDER BY relevance DESC NULLS LAST, position OFFSET $2 LIMIT $3",
-                )
+                .prepare_cached(&format!(
+                    "SELECT {CREATOR_TEXT} FROM scraping_results WHERE job_id = $1
+                     ORDER BY relevance DESC NULLS LAST, position OFFSET $2 LIMIT $3"
+                ))
                 .await?;
             client.query(&stmt, &[&job_id, &offset, &limit]).await?
         }

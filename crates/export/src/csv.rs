@@ -98,7 +98,14 @@ const TIKTOK_KEYWORD: Columns = columns![
     "Hashtags" => Hashtags,
     "Video date" => Date,
     "Keyword" => Keyword,
-    "Profile look-up" => LookUp,
+    "Profile look-up" => LookUp,    "Engagement rate" => EngagementRate,
+    "Region" => Region,
+    "Language" => Language,
+    "Links" => Links,
+    "Business email" => BusinessEmail,
+    "Business phone" => BusinessPhone,
+    "Other handles" => OtherHandles,
+    "Category" => Category,
 ];
 
 const YOUTUBE_KEYWORD: Columns = columns![
@@ -113,7 +120,14 @@ const YOUTUBE_KEYWORD: Columns = columns![
     "Views" => Views,
     "Video date" => Date,
     "Keyword" => Keyword,
-    "Profile look-up" => LookUp,
+    "Profile look-up" => LookUp,    "Engagement rate" => EngagementRate,
+    "Region" => Region,
+    "Language" => Language,
+    "Links" => Links,
+    "Business email" => BusinessEmail,
+    "Business phone" => BusinessPhone,
+    "Other handles" => OtherHandles,
+    "Category" => Category,
 ];
 
 const YOUTUBE_SIMILAR: Columns = columns![
@@ -126,7 +140,14 @@ const YOUTUBE_SIMILAR: Columns = columns![
     "Verified" => Verified,
     "Similar to" => SimilarTo,
     "Relevance" => Relevance,
-    "Profile look-up" => LookUp,
+    "Profile look-up" => LookUp,    "Engagement rate" => EngagementRate,
+    "Region" => Region,
+    "Language" => Language,
+    "Links" => Links,
+    "Business email" => BusinessEmail,
+    "Business phone" => BusinessPhone,
+    "Other handles" => OtherHandles,
+    "Category" => Category,
 ];
 
 const SIMILAR: Columns = columns![
@@ -139,7 +160,14 @@ const SIMILAR: Columns = columns![
     "Verified" => Verified,
     "Similar to" => SimilarTo,
     "Relevance" => Relevance,
-    "Profile look-up" => LookUp,
+    "Profile look-up" => LookUp,    "Engagement rate" => EngagementRate,
+    "Region" => Region,
+    "Language" => Language,
+    "Links" => Links,
+    "Business email" => BusinessEmail,
+    "Business phone" => BusinessPhone,
+    "Other handles" => OtherHandles,
+    "Category" => Category,
 ];
 
 const CAMPAIGN: Columns = columns![
@@ -162,6 +190,14 @@ const CAMPAIGN: Columns = columns![
     "Relevance" => Relevance,
     "Profile look-up" => LookUp,
     "Found by" => Searches,
+    "Engagement rate" => EngagementRate,
+    "Region" => Region,
+    "Language" => Language,
+    "Links" => Links,
+    "Business email" => BusinessEmail,
+    "Business phone" => BusinessPhone,
+    "Other handles" => OtherHandles,
+    "Category" => Category,
 ];
 
 /// What a cell shows of a creator; layouts name the same value differently ("Followers",
@@ -191,11 +227,22 @@ enum Cell {
     Searches,
     /// `skipped` when the creator's profile look-up was given up, else empty.
     LookUp,
+    /// The facts of [`domain::creator::CreatorFacts`], after every other column so the older
+    /// columns keep their places; empty where the platform gave none.
+    EngagementRate,
+    Region,
+    Language,
+    Links,
+    BusinessEmail,
+    BusinessPhone,
+    OtherHandles,
+    Category,
 }
 
 impl Cell {
     fn of(self, r: &CreatorRecord, found_by: &[FoundBy], lookup_skipped: bool) -> String {
         let c = &r.creator;
+        let f = &c.facts;
         let video = r.video.as_ref();
         let stats = video.map(|v| &v.statistics);
         match self {
@@ -226,6 +273,22 @@ impl Cell {
                 text(&found.join("; "))
             }
             Self::LookUp => if lookup_skipped { "skipped" } else { "" }.to_owned(),
+            Self::EngagementRate => f.engagement_rate.map(percent).unwrap_or_default(),
+            Self::Region => text(f.region.as_deref().unwrap_or_default()),
+            Self::Language => text(f.language.as_deref().unwrap_or_default()),
+            Self::Links => text(&f.links.as_deref().unwrap_or_default().join(" ")),
+            Self::BusinessEmail => text(f.business_email.as_deref().unwrap_or_default()),
+            Self::BusinessPhone => text(f.business_phone.as_deref().unwrap_or_default()),
+            Self::OtherHandles => {
+                let handles: Vec<String> = f
+                    .other_handles
+                    .iter()
+                    .flatten()
+                    .map(|(platform, handle)| format!("{platform}: {handle}"))
+                    .collect();
+                text(&handles.join("; "))
+            }
+            Self::Category => text(f.category.as_deref().unwrap_or_default()),
         }
     }
 }
@@ -243,6 +306,11 @@ pub fn label(found_by: &FoundBy) -> String {
         FoundBy::Keyword(k) => format!("keyword \"{k}\""),
         FoundBy::SimilarTo(t) => format!("similar to @{t}"),
     }
+}
+
+/// `0.0819` as `8.19%`, which spreadsheets read as a percentage.
+fn percent(rate: f64) -> String {
+    format!("{:.2}%", rate * 100.0)
 }
 
 fn number(n: Option<u64>) -> String {
@@ -268,7 +336,7 @@ pub fn text(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::creator::{Creator, Video, VideoStatistics};
+    use domain::creator::{Creator, CreatorFacts, Video, VideoStatistics};
 
     fn record() -> CreatorRecord {
         CreatorRecord {
@@ -280,6 +348,14 @@ mod tests {
                 emails: vec!["+1@x.io".into()],
                 profile_url: "@https://www.tiktok.com/@a".into(),
                 followers: Some(12),
+                facts: CreatorFacts {
+                    engagement_rate: Some(0.0819),
+                    region: Some("US".into()),
+                    links: Some(vec!["https://a.example".into(), "https://b.example".into()]),
+                    business_phone: Some("+1 555".into()),
+                    other_handles: Some([("instagram".to_owned(), "brookemonk".to_owned())].into()),
+                    ..Default::default()
+                },
                 ..Creator::default()
             },
             video: Some(Video {
@@ -318,6 +394,49 @@ mod tests {
     }
 
     #[test]
+    fn the_facts_come_after_the_older_columns_and_are_empty_where_unknown() {
+        for layout in [
+            Layout::TikTokKeyword,
+            Layout::YouTubeKeyword,
+            Layout::Similar(Platform::TikTok),
+            Layout::Similar(Platform::YouTube),
+            Layout::Campaign,
+        ] {
+            let header = layout.header();
+            let facts = &header[header.len() - 8..];
+            assert_eq!(
+                facts,
+                [
+                    "Engagement rate",
+                    "Region",
+                    "Language",
+                    "Links",
+                    "Business email",
+                    "Business phone",
+                    "Other handles",
+                    "Category"
+                ],
+                "{layout:?}"
+            );
+            let row = layout.row(&record(), &[], false);
+            let facts = &row[row.len() - 8..];
+            assert_eq!(
+                facts,
+                [
+                    "8.19%",
+                    "US",
+                    "",
+                    "https://a.example https://b.example",
+                    "",
+                    "'+1 555",
+                    "instagram: brookemonk",
+                    ""
+                ]
+            );
+        }
+    }
+
+    #[test]
     fn every_layout_has_a_cell_for_each_column() {
         for layout in [
             Layout::TikTokKeyword,
@@ -337,6 +456,8 @@ mod tests {
             FoundBy::SimilarTo("x".into()),
         ];
         let row = Layout::Campaign.row(&record(), &found, false);
-        assert_eq!(row.last().unwrap(), "keyword \"nike\"; similar to @x");
+        let header = Layout::Campaign.header();
+        let searches = header.iter().position(|h| *h == "Found by").unwrap();
+        assert_eq!(row[searches], "keyword \"nike\"; similar to @x");
     }
 }

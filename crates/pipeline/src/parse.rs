@@ -104,6 +104,12 @@ pub struct TikTokAweme {
     /// Seconds since the epoch.
     #[serde(default, deserialize_with = "lenient_u64")]
     pub create_time: Option<u64>,
+    /// The country of the account that posted the video.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub region: Option<String>,
+    /// The language of the caption (`un`: undetermined).
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub desc_language: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -126,6 +132,15 @@ pub struct TikTokAuthor {
     pub avatar_larger: Option<UrlList>,
     #[serde(default, deserialize_with = "lenient_bool")]
     pub is_private_account: bool,
+    /// The author's Instagram handle (often empty).
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub ins_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub youtube_channel_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub twitter_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub twitter_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -179,6 +194,27 @@ pub struct TikTokProfileUser {
     pub avatar_larger: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub avatar_medium: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub region: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub bio_link: Option<TikTokBioLink>,
+    #[serde(default)]
+    pub commerce_user_info: Option<TikTokCommerceInfo>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TikTokBioLink {
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub link: Option<String>,
+}
+
+/// Business accounts name their category here.
+#[derive(Debug, Default, Deserialize)]
+pub struct TikTokCommerceInfo {
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub category: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -238,10 +274,49 @@ pub struct InstagramUser {
     pub profile_pic_url_hd: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub business_email: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub business_phone_number: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub category_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub external_url: Option<String>,
+    #[serde(default)]
+    pub bio_links: Option<Vec<InstagramBioLink>>,
     #[serde(default)]
     pub edge_followed_by: Option<InstagramCount>,
     #[serde(default)]
     pub edge_related_profiles: Option<InstagramEdges>,
+    /// The most recent posts (a dozen).
+    #[serde(default)]
+    pub edge_owner_to_timeline_media: Option<InstagramPosts>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct InstagramBioLink {
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct InstagramPosts {
+    #[serde(default)]
+    pub edges: Vec<InstagramPostEdge>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct InstagramPostEdge {
+    #[serde(default)]
+    pub node: Option<InstagramPost>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct InstagramPost {
+    #[serde(default)]
+    pub edge_liked_by: Option<InstagramCount>,
+    #[serde(default)]
+    pub edge_media_preview_like: Option<InstagramCount>,
+    #[serde(default)]
+    pub edge_media_to_comment: Option<InstagramCount>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -333,6 +408,22 @@ impl YouTubeChannel {
             .pointer("/image/sources/0/url")?
             .as_str()
             .map(str::to_owned)
+    }
+
+    /// The links' addresses: each link is a URL, or an object naming one (`url`, `link`).
+    pub fn link_urls(&self) -> Vec<String> {
+        self.links
+            .iter()
+            .filter_map(|l| match l {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Object(o) => ["url", "link", "href"]
+                    .iter()
+                    .find_map(|k| o.get(*k)?.as_str())
+                    .map(str::to_owned),
+                _ => None,
+            })
+            .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+            .collect()
     }
 
     /// Link texts and URLs, where emails sometimes hide.

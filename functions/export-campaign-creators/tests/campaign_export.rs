@@ -57,7 +57,10 @@ async fn every_search_of_a_campaign_is_one_file_with_each_creator_once_and_all_t
         .map(str::to_owned)
         .collect();
     assert_eq!(header[0], "Platform");
-    assert_eq!(header.last().unwrap(), "Found by");
+    // The creator facts follow the older columns, "Found by" last of those.
+    let searches = header.iter().position(|h| h == "Found by").unwrap();
+    assert_eq!(header[searches + 1], "Engagement rate");
+    assert_eq!(header.last().unwrap(), "Category");
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let handles: Vec<&str> = rows.iter().map(|r| &r[1]).collect();
     assert_eq!(
@@ -67,7 +70,7 @@ async fn every_search_of_a_campaign_is_one_file_with_each_creator_once_and_all_t
     );
     let found_by = |handle: &str| {
         let row = rows.iter().find(|r| &r[1] == handle).unwrap();
-        row[row.len() - 1].to_owned()
+        row[searches].to_owned()
     };
     assert_eq!(found_by("creator0"), "keyword \"seed\"");
     let both = found_by("creator3");

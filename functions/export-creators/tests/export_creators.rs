@@ -51,10 +51,20 @@ async fn a_keyword_search_exports_its_creators_with_readable_columns_in_discover
             "Hashtags",
             "Video date",
             "Keyword",
-            "Profile look-up"
+            "Profile look-up",
+            "Engagement rate",
+            "Region",
+            "Language",
+            "Links",
+            "Business email",
+            "Business phone",
+            "Other handles",
+            "Category"
         ]
     );
     assert_eq!(rows.len(), 120);
+    // Creators stored without the facts export them empty.
+    assert!(rows[5].iter().skip(16).all(str::is_empty), "{:?}", rows[5]);
     assert_eq!(&rows[0][0], "creator0");
     assert_eq!(&rows[119][0], "creator119");
     assert_eq!(&rows[5][1], "Creator 5");

@@ -78,3 +78,41 @@ async fn another_users_job_is_a_404_like_a_missing_one_and_no_user_a_401() {
     assert_eq!(theirs.json, missing.json);
     assert_eq!(app.job_status(None, job).await.status, 401);
 }
+
+#[tokio::test]
+async fn creators_stored_without_facts_read_with_every_fact_null_beside_ones_that_have_them() {
+    let app = TestApp::new().await;
+    let job = app.db.seed_job("user_a", "completed", 3).await;
+    // Creator 1 as a search now stores it: with its facts.
+    app.db
+        .execute(
+            "UPDATE scraping_results SET creators = jsonb_set(creators, '{creator}',
+                 creators -> 'creator' || '{\"region\": \"US\", \"engagementRate\": 0.0819,
+                 \"otherHandles\": {\"instagram\": \"brookemonk\"}, \"links\": null}'::jsonb)
+              WHERE job_id = $1 AND position = 1",
+            &[&job],
+        )
+        .await;
+    let res = app.job_status("user_a", job).await;
+    assert_eq!(res.status, 200);
+    let creators = res.json["creators"].as_array().unwrap();
+    let old = &creators[0]["creator"];
+    for fact in [
+        "engagementRate",
+        "region",
+        "language",
+        "links",
+        "businessEmail",
+        "businessPhone",
+        "otherHandles",
+        "category",
+    ] {
+        assert_eq!(old.get(fact), Some(&Value::Null), "{fact}");
+    }
+    assert_eq!(old["uniqueId"], "creator0");
+    let new = &creators[1]["creator"];
+    assert_eq!(new["region"], "US");
+    assert_eq!(new["engagementRate"], 0.0819);
+    assert_eq!(new["otherHandles"], json!({"instagram": "brookemonk"}));
+    assert_eq!(new["language"], Value::Null);
+}

@@ -9,10 +9,13 @@ use super::{
 };
 use crate::{
     creator_api::ApiCallError, creator_api::CreatorApi, parse::InstagramProfile,
-    platforms::PageToken, platforms::SearchError,
+    parse::InstagramUser, platforms::PageToken, platforms::SearchError,
 };
 use db::settings::Settings;
-use domain::{creator::CreatorRecord, search::Platform};
+use domain::{
+    creator::engagement_rate, creator::non_empty, creator::unique, creator::CreatorFacts,
+    creator::CreatorRecord, search::Platform,
+};
 
 pub struct Instagram;
 
@@ -112,6 +115,7 @@ impl PlatformSearch for Instagram {
             let Some(user) = profile.data.and_then(|d| d.user) else {
                 return Ok(());
             };
+            record.creator.facts.merge(profile_facts(&user));
             record.creator.followers = user
                 .edge_followed_by
                 .and_then(|e| e.count)
@@ -125,5 +129,113 @@ impl PlatformSearch for Instagram {
             Ok(())
         }
         .boxed()
+    }
+}
+
+/// A profile's facts: its links, business contact and category, and the engagement of its recent
+/// posts. Instagram's profile names no country or language.
+fn profile_facts(user: &InstagramUser) -> CreatorFacts {
+    let links = user.external_url.iter().cloned().chain(
+        user.bio_links
+            .iter()
+            .flatten()
+            .filter_map(|l| l.url.clone()),
+    );
+    CreatorFacts {
+        engagement_rate: recent_posts_engagement(user),
+        links: unique(links),
+        business_email: non_empty(user.business_email.clone()).map(|e| e.to_lowercase()),
+        business_phone: non_empty(user.business_phone_number.clone()),
+        category: non_empty(user.category_name.clone()),
+        ..Default::default()
+    }
+}
+
+/// The recent posts' average (likes + comments), per follower; none without posts or followers.
+fn recent_posts_engagement(user: &InstagramUser) -> Option<f64> {
+    let followers = user.edge_followed_by.as_ref()?.count?;
+    let per_post: Vec<u64> = user
+        .edge_owner_to_timeline_media
+        .as_ref()?
+        .edges
+        .iter()
+        .filter_map(|e| e.node.as_ref())
+        .filter_map(|post| {
+            let likes = post
+                .edge_liked_by
+                .as_ref()
+                .or(post.edge_media_preview_like.as_ref())?
+                .count?;
+            let comments = post.edge_media_to_comment.as_ref()?.count?;
+            Some(likes + comments)
+        })
+        .collect();
+    let posts = u64::try_from(per_post.len()).ok().filter(|n| *n > 0)?;
+    engagement_rate(per_post.iter().sum::<u64>(), posts.checked_mul(followers)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded(file: &str) -> InstagramProfile {
+        let path = format!(
+            "{}/../../testkit/fixtures/scrapecreators/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let exchange: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        serde_json::from_value(exchange["response"]["body"].clone()).unwrap()
+    }
+
+    #[test]
+    fn a_profile_gives_links_category_and_the_engagement_of_its_recent_posts() {
+        let profile = recorded("instagram-profile/gainsbybrains.json");
+        let user = profile.data.unwrap().user.unwrap();
+        let facts = profile_facts(&user);
+        // "category_name": "Fitness Trainer"; "external_url" and "bio_links[0].url" are the same
+        // App Store link; "business_email" and "business_phone_number" are null.
+        assert_eq!(facts.category.as_deref(), Some("Fitness Trainer"));
+        assert_eq!(
+            facts.links.as_deref(),
+            Some(
+                &[
+                    "https://apps.apple.com/nl/app/gainsbybrains-fitness-food/id6446317499?l=en-GB"
+                        .to_owned()
+                ][..]
+            )
+        );
+        assert_eq!(facts.business_email, None);
+        assert_eq!(facts.business_phone, None);
+        // 12 recent posts with 276,856 likes and comments in all, 2,419,714 followers:
+        // 276,856 / 12 / 2,419,714 = 0.0095.
+        let posts = user.edge_owner_to_timeline_media.as_ref().unwrap();
+        assert_eq!(posts.edges.len(), 12);
+        assert_eq!(facts.engagement_rate, Some(0.0095));
+        // Instagram names no country or language, and no other platform's handles.
+        assert_eq!(facts.region, None);
+        assert_eq!(facts.language, None);
+        assert_eq!(facts.other_handles, None);
+        eprintln!(
+            "instagram @gainsbybrains category {:?} links {:?} engagement {:?} = 276856/12/2419714 business email {:?} phone {:?}",
+            facts.category, facts.links, facts.engagement_rate, facts.business_email, facts.business_phone
+        );
+    }
+
+    #[test]
+    fn business_contact_is_read_where_the_profile_gives_it() {
+        let user: InstagramUser = serde_json::from_value(serde_json::json!({
+            "username": "shop", "business_email": "Hello@Shop.example",
+            "business_phone_number": "+33 1 23 45 67 89", "edge_followed_by": {"count": 0},
+            "edge_owner_to_timeline_media": {"edges": [{"node": {
+                "edge_liked_by": {"count": 5}, "edge_media_to_comment": {"count": 1}}}]}
+        }))
+        .unwrap();
+        let facts = profile_facts(&user);
+        assert_eq!(facts.business_email.as_deref(), Some("hello@shop.example"));
+        assert_eq!(facts.business_phone.as_deref(), Some("+33 1 23 45 67 89"));
+        // No followers: no rate rather than a division by zero.
+        assert_eq!(facts.engagement_rate, None);
+        assert_eq!(facts.links, None);
     }
 }

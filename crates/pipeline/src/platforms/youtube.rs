@@ -11,8 +11,9 @@ use crate::{
     platforms::SearchError,
 };
 use domain::{
-    creator::hashtags_in, creator::Creator, creator::CreatorRecord, creator::FoundBy,
-    creator::Video, creator::VideoStatistics, search::Platform,
+    creator::hashtags_in, creator::non_empty, creator::unique, creator::Creator,
+    creator::CreatorFacts, creator::CreatorRecord, creator::FoundBy, creator::Video,
+    creator::VideoStatistics, search::Platform,
 };
 
 pub struct YouTube;
@@ -116,12 +117,22 @@ impl PlatformSearch for YouTube {
             if let Some(avatar) = channel.avatar_url() {
                 record.creator.profile_pic_url = Some(avatar);
             }
+            record.creator.facts.merge(channel_facts(&channel));
             let mut extra = channel.link_texts();
             extra.extend(channel.email.clone());
             record.set_bio(channel.description, &extra);
             Ok(())
         }
         .boxed()
+    }
+}
+
+/// A channel's facts: its links, and the address it shows for business enquiries.
+fn channel_facts(channel: &YouTubeChannel) -> CreatorFacts {
+    CreatorFacts {
+        links: unique(channel.link_urls()),
+        business_email: non_empty(channel.email.clone()).map(|e| e.to_lowercase()),
+        ..Default::default()
     }
 }
 
@@ -213,5 +224,74 @@ fn channel_creator(channel: YouTubeChannelRef) -> Option<Creator> {
         emails: Vec::new(),
         verified: false,
         profile_url,
+        // A search result carries views but no likes, nor any country or language.
+        facts: Default::default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded(file: &str) -> YouTubeSearch {
+        let path = format!(
+            "{}/../../testkit/fixtures/scrapecreators/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let exchange: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        serde_json::from_value(exchange["response"]["body"].clone()).unwrap()
+    }
+
+    #[test]
+    fn a_search_page_gives_views_but_no_facts_it_does_not_carry() {
+        let page = recorded("youtube-search/airpods-pro-sample1.json");
+        let found_by = FoundBy::Keyword("airpods pro".into());
+        let records: Vec<CreatorRecord> = page
+            .videos
+            .unwrap()
+            .into_iter()
+            .filter_map(|v| video_record(v, &found_by))
+            .collect();
+        assert!(!records.is_empty());
+        // "channel": {"handle": "TechIRL00", ...}, "viewCountInt": 2683196, no likes.
+        let tech = records
+            .iter()
+            .find(|r| r.creator.unique_id == "TechIRL00")
+            .unwrap();
+        assert_eq!(
+            tech.video.as_ref().unwrap().statistics.views,
+            Some(2_683_196)
+        );
+        assert_eq!(tech.video.as_ref().unwrap().statistics.likes, None);
+        // Views without likes give no engagement; a search names no country or language.
+        let with_any_fact = records
+            .iter()
+            .filter(|r| r.creator.facts != CreatorFacts::default())
+            .count();
+        assert_eq!(with_any_fact, 0);
+        eprintln!(
+            "youtube search: {} channels, {with_any_fact} with any fact (views only, e.g. @TechIRL00 2683196)",
+            records.len()
+        );
+    }
+
+    #[test]
+    fn a_channel_gives_its_links_and_business_email() {
+        // `/v1/youtube/channel` is not recorded; this is its documented shape.
+        let channel: YouTubeChannel = serde_json::from_value(serde_json::json!({
+            "channelId": "UC1", "handle": "maker", "subscriberCount": 1200,
+            "email": "Biz@Maker.example",
+            "links": ["https://maker.example", {"url": "https://shop.maker.example"}, "not a link"]
+        }))
+        .unwrap();
+        let facts = channel_facts(&channel);
+        assert_eq!(facts.business_email.as_deref(), Some("biz@maker.example"));
+        assert_eq!(
+            facts.links.unwrap(),
+            ["https://maker.example", "https://shop.maker.example"]
+        );
+        assert_eq!(facts.engagement_rate, None);
+        assert_eq!(facts.region, None);
+    }
 }

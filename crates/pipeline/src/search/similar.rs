@@ -130,5 +130,6 @@ fn related_creator(module: &dyn PlatformSearch, r: &RelatedProfile) -> Creator {
         emails: Vec::new(),
         verified: r.verified,
         profile_url: module.profile_url(&r.username),
+        facts: Default::default(),
     }
 }

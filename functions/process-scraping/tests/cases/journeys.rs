@@ -42,6 +42,11 @@ async fn a_tiktok_keyword_search_pages_until_the_target_and_reads_back_in_discov
         .unwrap()
         .starts_with("https://www.tiktok.com/@"));
     assert!(first["creator"]["followers"].as_u64().is_some());
+    // Every recorded keyword hit names its region and carries its video's statistics.
+    assert!(creators.iter().all(|c| c["creator"]["region"]
+        .as_str()
+        .is_some_and(|r| r.len() == 2)
+        && c["creator"]["engagementRate"].is_f64()));
     assert_eq!(stack.tiktok_pages(), 2, "two pages of ~30 reach 45");
     stack.assert_consistent(&job).await;
 
@@ -49,7 +54,7 @@ async fn a_tiktok_keyword_search_pages_until_the_target_and_reads_back_in_discov
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("\u{feff}Username,Display name,Followers,Bio,Emails,Profile URL,Video URL,Video description,Likes,Comments,Shares,Views,Hashtags,Video date,Keyword,Profile look-up")
+        Some("\u{feff}Username,Display name,Followers,Bio,Emails,Profile URL,Video URL,Video description,Likes,Comments,Shares,Views,Hashtags,Video date,Keyword,Profile look-up,Engagement rate,Region,Language,Links,Business email,Business phone,Other handles,Category")
     );
     assert_eq!(csv.lines().count(), 46, "a header and one row per creator");
     let first_row = lines.next().unwrap();
@@ -58,7 +63,7 @@ async fn a_tiktok_keyword_search_pages_until_the_target_and_reads_back_in_discov
         "{first_row}"
     );
     assert!(
-        first_row.ends_with(",airpods pro,"),
+        first_row.contains(",airpods pro,"),
         "the keyword that found it: {first_row}"
     );
     let dated = first_row
