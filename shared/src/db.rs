@@ -204,6 +204,21 @@ fn tls_connector() -> anyhow::Result<tokio_postgres_rustls::MakeRustlsConnect> {
     ))
 }
 
+/// `work` within `limit`, measured on this side: a server that stops answering (frozen, or a
+/// network path lost without a reset) sends no error and fires no TCP timer, so only a
+/// client-side bound ends the wait. Running out of it is an error like the database's own.
+pub async fn within<T, E: Into<anyhow::Error>>(
+    limit: std::time::Duration,
+    work: impl std::future::Future<Output = Result<T, E>>,
+) -> anyhow::Result<T> {
+    match tokio::time::timeout(limit, work).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(anyhow::anyhow!(
+            "the database did not answer within {limit:?}"
+        )),
+    }
+}
+
 /// True when the error means the database cannot be reached right now (as opposed to a bad query),
 /// so the request should be answered 503 and a queue message retried.
 ///

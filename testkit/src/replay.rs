@@ -56,6 +56,14 @@ pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scrapecreators")
 }
 
+/// The answer body of one recorded exchange (`file`, relative to [`fixtures_dir`]), read as `T`.
+pub fn recorded_body<T: serde::de::DeserializeOwned>(file: &str) -> T {
+    let path = fixtures_dir().join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let exchange: serde_json::Value = serde_json::from_str(&text).expect("a recorded exchange");
+    serde_json::from_value(exchange["response"]["body"].clone()).expect("a recorded answer body")
+}
+
 /// Reads every exchange under `dir` (one JSON file each). Where several files record the same
 /// request (YouTube's first-page samples), the first by file name answers.
 pub fn load(dir: &Path) -> std::io::Result<HashMap<Key, Recorded>> {

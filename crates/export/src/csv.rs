@@ -72,9 +72,23 @@ struct Columns {
     cells: &'static [Cell],
 }
 
-/// `columns!["Heading" => Cell, ...]`: the [`Columns`] of a layout.
+/// `columns!["Heading" => Cell, ...]`: the [`Columns`] of a layout, followed by the creator facts
+/// every layout ends with (engagement, region, language, links, business contact, other
+/// handles, category).
 macro_rules! columns {
     ($($heading:literal => $cell:ident),+ $(,)?) => {
+        columns!(@all $($heading => $cell,)+
+            "Engagement rate" => EngagementRate,
+            "Region" => Region,
+            "Language" => Language,
+            "Links" => Links,
+            "Business email" => BusinessEmail,
+            "Business phone" => BusinessPhone,
+            "Other handles" => OtherHandles,
+            "Category" => Category,
+        )
+    };
+    (@all $($heading:literal => $cell:ident,)+) => {
         Columns {
             headings: &[$($heading),+],
             cells: &[$(Cell::$cell),+],
@@ -98,14 +112,7 @@ const TIKTOK_KEYWORD: Columns = columns![
     "Hashtags" => Hashtags,
     "Video date" => Date,
     "Keyword" => Keyword,
-    "Profile look-up" => LookUp,    "Engagement rate" => EngagementRate,
-    "Region" => Region,
-    "Language" => Language,
-    "Links" => Links,
-    "Business email" => BusinessEmail,
-    "Business phone" => BusinessPhone,
-    "Other handles" => OtherHandles,
-    "Category" => Category,
+    "Profile look-up" => LookUp,
 ];
 
 const YOUTUBE_KEYWORD: Columns = columns![
@@ -120,14 +127,7 @@ const YOUTUBE_KEYWORD: Columns = columns![
     "Views" => Views,
     "Video date" => Date,
     "Keyword" => Keyword,
-    "Profile look-up" => LookUp,    "Engagement rate" => EngagementRate,
-    "Region" => Region,
-    "Language" => Language,
-    "Links" => Links,
-    "Business email" => BusinessEmail,
-    "Business phone" => BusinessPhone,
-    "Other handles" => OtherHandles,
-    "Category" => Category,
+    "Profile look-up" => LookUp,
 ];
 
 const YOUTUBE_SIMILAR: Columns = columns![
@@ -140,14 +140,7 @@ const YOUTUBE_SIMILAR: Columns = columns![
     "Verified" => Verified,
     "Similar to" => SimilarTo,
     "Relevance" => Relevance,
-    "Profile look-up" => LookUp,    "Engagement rate" => EngagementRate,
-    "Region" => Region,
-    "Language" => Language,
-    "Links" => Links,
-    "Business email" => BusinessEmail,
-    "Business phone" => BusinessPhone,
-    "Other handles" => OtherHandles,
-    "Category" => Category,
+    "Profile look-up" => LookUp,
 ];
 
 const SIMILAR: Columns = columns![
@@ -160,14 +153,7 @@ const SIMILAR: Columns = columns![
     "Verified" => Verified,
     "Similar to" => SimilarTo,
     "Relevance" => Relevance,
-    "Profile look-up" => LookUp,    "Engagement rate" => EngagementRate,
-    "Region" => Region,
-    "Language" => Language,
-    "Links" => Links,
-    "Business email" => BusinessEmail,
-    "Business phone" => BusinessPhone,
-    "Other handles" => OtherHandles,
-    "Category" => Category,
+    "Profile look-up" => LookUp,
 ];
 
 const CAMPAIGN: Columns = columns![
@@ -190,14 +176,6 @@ const CAMPAIGN: Columns = columns![
     "Relevance" => Relevance,
     "Profile look-up" => LookUp,
     "Found by" => Searches,
-    "Engagement rate" => EngagementRate,
-    "Region" => Region,
-    "Language" => Language,
-    "Links" => Links,
-    "Business email" => BusinessEmail,
-    "Business phone" => BusinessPhone,
-    "Other handles" => OtherHandles,
-    "Category" => Category,
 ];
 
 /// What a cell shows of a creator; layouts name the same value differently ("Followers",

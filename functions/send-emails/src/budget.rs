@@ -70,12 +70,7 @@ pub async fn db<T, E>(work: impl Future<Output = Result<T, E>>) -> anyhow::Resul
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    match tokio::time::timeout(DB_DEADLINE, work).await {
-        Ok(result) => Ok(result?),
-        Err(_) => Err(anyhow::anyhow!(
-            "the database did not answer within {DB_DEADLINE:?}"
-        )),
-    }
+    db::within(DB_DEADLINE, work).await
 }
 
 #[cfg(test)]

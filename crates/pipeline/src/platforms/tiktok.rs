@@ -301,13 +301,7 @@ mod tests {
 
     /// A recorded answer's body, from the testkit's recordings.
     fn recorded<T: serde::de::DeserializeOwned>(file: &str) -> T {
-        let path = format!(
-            "{}/../../testkit/fixtures/scrapecreators/{file}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let text = std::fs::read_to_string(&path).expect("a recorded answer");
-        let exchange: serde_json::Value = serde_json::from_str(&text).unwrap();
-        serde_json::from_value(exchange["response"]["body"].clone()).unwrap()
+        testkit::replay::recorded_body(file)
     }
 
     fn facts_of<'a>(records: &'a [CreatorRecord], handle: &str) -> &'a CreatorFacts {
@@ -398,10 +392,7 @@ mod tests {
             Some(&["https://www.barstoolsports.com/the-barstool-fund".to_owned()][..])
         );
 
-        let dir = format!(
-            "{}/../../testkit/fixtures/scrapecreators/tiktok-profile",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let dir = testkit::replay::fixtures_dir().join("tiktok-profile");
         let mut all = Vec::new();
         for entry in std::fs::read_dir(dir).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();

@@ -234,13 +234,7 @@ mod tests {
     use super::*;
 
     fn recorded(file: &str) -> YouTubeSearch {
-        let path = format!(
-            "{}/../../testkit/fixtures/scrapecreators/{file}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let exchange: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        serde_json::from_value(exchange["response"]["body"].clone()).unwrap()
+        testkit::replay::recorded_body(file)
     }
 
     #[test]

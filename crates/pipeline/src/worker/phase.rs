@@ -14,17 +14,12 @@ use super::Worker;
 /// `statement_timeout`, which a live server enforces first.
 pub const DB_DEADLINE: Duration = Duration::from_secs(6);
 
-/// `work` within `limit`; running out of it is an error like the database's own.
+/// [`db::within`] for the worker's phases, whose futures yield `anyhow::Result`.
 pub(super) async fn within<T>(
     limit: Duration,
     work: impl Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
-    match tokio::time::timeout(limit, work).await {
-        Ok(result) => result,
-        Err(_) => Err(anyhow::anyhow!(
-            "the database did not answer within {limit:?}"
-        )),
-    }
+    db::within(limit, work).await
 }
 
 impl<Q> Worker<Q> {
