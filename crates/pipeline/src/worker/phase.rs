@@ -14,12 +14,19 @@ use super::Worker;
 /// `statement_timeout`, which a live server enforces first.
 pub const DB_DEADLINE: Duration = Duration::from_secs(6);
 
-/// [`db::within`] for the worker's phases, whose futures yield `anyhow::Result`.
+/// `work` within `limit`; running out of it is an error like the database's own. The same
+/// bound as [`db::within`], written out here: one more `async fn` layer in the worker's future
+/// puts the process-scraping binary's future type past the compiler's query-depth limit.
 pub(super) async fn within<T>(
     limit: Duration,
     work: impl Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
-    db::within(limit, work).await
+    match tokio::time::timeout(limit, work).await {
+        Ok(result) => result,
+        Err(_) => Err(anyhow::anyhow!(
+            "the database did not answer within {limit:?}"
+        )),
+    }
 }
 
 impl<Q> Worker<Q> {
